@@ -1,0 +1,139 @@
+"""The `labcheck` command: parses arguments, runs the grading, maps errors to exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from checker import __version__, argparse_ptbr
+from checker.errors import (
+    EXIT_CLUSTER_UNREADABLE,
+    EXIT_PASSED,
+    EXIT_STEP_FAILED,
+    EXIT_UNREACHABLE,
+    LabcheckError,
+)
+from checker.exercises import available, load_exercise
+from checker.gather import SshOptions, facts_from_cib_file, gather
+from checker.grading import Report, grade
+from checker.inventory import ENV_INVENTORY, resolve_inventory
+from checker.report import write
+from checker.transport import DEFAULT_KNOWN_HOSTS
+
+EXIT_INTERRUPTED = 130
+EXIT_INTERNAL = 70
+
+DESCRIPTION = """\
+Corrige os exercícios do Módulo 07 (Pacemaker) lendo o estado real do seu laboratório
+por SSH. Nunca altera o cluster.
+
+exemplos:
+  labcheck list
+  labcheck exercise1
+  labcheck exercise2 --inventory aluno.yaml --format json
+  labcheck exercise2 --cib cib-salva.xml      (só os passos de configuração)
+"""
+
+EPILOG = f"""\
+onde estão os nós: --inventory ARQUIVO, senão ${ENV_INVENTORY}, senão o laboratório Vagrant
+em vagrant/ (vagrant ssh-config).
+
+códigos de saída: 0 todos os passos obrigatórios ok · 1 algum passo falhou · 2 erro de uso,
+inventário ou definição · 3 nó inacessível ou chave recusada · 4 Pacemaker ilegível em todos
+os nós do cluster
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="labcheck",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"labcheck {__version__}",
+                        help="mostra a versão e sai")
+    parser.add_argument("exercise", metavar="EXERCÍCIO",
+                        help="exercise1, exercise2, exercise3 — ou 'list' para listá-los")
+    parser.add_argument("-i", "--inventory", metavar="ARQUIVO",
+                        help="inventário YAML no formato do Ansible")
+    parser.add_argument("-f", "--format", choices=["text", "json", "junit"], default="text",
+                        help="formato do relatório (padrão: text)")
+    parser.add_argument("--cib", metavar="ARQUIVO", type=Path,
+                        help="corrige uma CIB salva (pcs cluster cib > arquivo), sem SSH")
+    parser.add_argument("--accept-new-host-keys", action="store_true",
+                        help="registra chaves de host desconhecidas em known_hosts "
+                             "(como StrictHostKeyChecking=accept-new); chaves que mudaram "
+                             "continuam recusadas")
+    parser.add_argument("--known-hosts", metavar="ARQUIVO", type=Path,
+                        default=Path(os.environ.get("LABCHECK_KNOWN_HOSTS", DEFAULT_KNOWN_HOSTS)),
+                        help="arquivo known_hosts (padrão: ~/.ssh/known_hosts)")
+    parser.add_argument("--timeout", metavar="SEG", type=float, default=10.0,
+                        help="tempo máximo para conectar a cada nó (padrão: 10)")
+    return parser
+
+
+def list_exercises() -> int:
+    names = available()
+    if not names:
+        raise LabcheckError("Nenhum exercício encontrado (labs/exerciseN.yaml).")
+    for name in names:
+        exercise = load_exercise(name)
+        points = sum(s.points for s in exercise.steps)
+        print(f"{name:<10} {exercise.title} — {len(exercise.steps)} passos, {points} pontos")
+    return EXIT_PASSED
+
+
+def exit_code(report: Report, unreachable: bool, cluster_unreadable: bool) -> int:
+    if unreachable:
+        return EXIT_UNREACHABLE
+    if cluster_unreadable:
+        return EXIT_CLUSTER_UNREADABLE
+    return EXIT_PASSED if report.passed else EXIT_STEP_FAILED
+
+
+def run(argv: Sequence[str]) -> int:
+    args = build_parser().parse_args(argv)
+    if args.exercise == "list":
+        return list_exercises()
+    exercise = load_exercise(args.exercise)
+    if args.cib is not None:
+        facts = facts_from_cib_file(args.cib)
+    else:
+        inventory = resolve_inventory(args.inventory)
+        ssh = SshOptions(known_hosts=args.known_hosts,
+                         accept_new_host_keys=args.accept_new_host_keys,
+                         connect_timeout=args.timeout)
+        facts, _ = gather(inventory, exercise.needs, ssh)
+    report = grade(exercise, facts)
+    write(report, args.format)
+    needs_cluster = bool(exercise.needs & {"cib", "status"})
+    return exit_code(report, bool(facts.unreachable()),
+                     needs_cluster and facts.cib is None and not facts.offline)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argparse_ptbr.install()
+    # paramiko logs connection failures itself; we report them once, in pt-BR.
+    logging.getLogger("paramiko").setLevel(logging.CRITICAL + 1)
+    try:
+        return run(sys.argv[1:] if argv is None else argv)
+    except LabcheckError as exc:
+        print(f"labcheck: erro: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("labcheck: interrompido.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_PASSED
+    except Exception:  # a bug in labcheck: say so briefly; details on request
+        if os.environ.get("LABCHECK_DEBUG"):
+            traceback.print_exc()
+        print("labcheck: erro interno. Rode de novo com LABCHECK_DEBUG=1 e relate o problema.",
+              file=sys.stderr)
+        return EXIT_INTERNAL

@@ -1,0 +1,96 @@
+"""Judges an exercise: runs each step's check on the facts, in order.
+
+A check runs only when the facts it needs were read; otherwise the step is
+skipped (offline grading) or marked as an error that says what was missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from checker.checks import Outcome, Status
+from checker.exercises import Exercise, Step
+from checker.facts import LabFacts
+from checker.probes import PROBES
+
+MODEL_FACTS = {"cib", "status"}
+
+
+@dataclass(frozen=True)
+class StepResult:
+    step: Step
+    outcome: Outcome
+
+    @property
+    def status(self) -> Status:
+        return self.outcome.status
+
+    @property
+    def points(self) -> int:
+        return self.step.points if self.status is Status.PASS else 0
+
+    @property
+    def hint(self) -> str:
+        if self.status not in {Status.FAIL, Status.ERROR}:
+            return ""
+        parts = [p for p in (self.outcome.hint, self.step.hint) if p]
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class Report:
+    exercise: Exercise
+    results: tuple[StepResult, ...]
+    source: str
+    problems: tuple[str, ...] = ()  # unreachable nodes, unreadable cluster
+
+    @property
+    def score(self) -> int:
+        return sum(r.points for r in self.results)
+
+    @property
+    def max_score(self) -> int:
+        # A step that could not be judged here (skipped) is not held against anyone.
+        return sum(r.step.points for r in self.results if r.status is not Status.SKIP)
+
+    @property
+    def passed(self) -> bool:
+        return all(r.status in {Status.PASS, Status.SKIP} for r in self.results if r.step.required)
+
+
+def _missing_facts(step: Step, facts: LabFacts) -> Outcome | None:
+    """Why a step cannot be judged on these facts, or None when it can."""
+    needs = step.check.needs
+    if facts.offline:
+        live = sorted(needs - {"cib"})
+        if live:
+            return Outcome(Status.SKIP, "Não verificável a partir de uma CIB salva: precisa do "
+                                        "laboratório ao vivo.")
+        return None
+    if needs & MODEL_FACTS:
+        if facts.cib is None:
+            return Outcome(Status.ERROR, facts.cib_problem or "A CIB não foi lida.",
+                           "Confira se o Pacemaker está rodando: pcs cluster start --all.")
+        if "status" in needs and facts.status is None:
+            return Outcome(Status.ERROR, f"crm_mon falhou em {facts.read_from}.",
+                           "Confira se o Pacemaker está rodando: pcs cluster start --all.")
+    for probe in sorted(needs - MODEL_FACTS):
+        roles = PROBES[probe].roles
+        down = [n for n in facts.nodes.values() if n.host.role in roles and not n.reachable]
+        if down:
+            return Outcome(Status.ERROR, "Não foi possível ler "
+                           + ", ".join(f"{n.host.name} ({n.error})" for n in down) + ".")
+    return None
+
+
+def grade(exercise: Exercise, facts: LabFacts) -> Report:
+    results = []
+    for step in exercise.steps:
+        outcome = _missing_facts(step, facts)
+        if outcome is None:
+            outcome = step.check.function(facts, step.params)
+        results.append(StepResult(step, outcome))
+    problems = [f"{n.host.name}: {n.error}" for n in facts.unreachable()]
+    if facts.cib_problem and not facts.offline:
+        problems.append(facts.cib_problem)
+    return Report(exercise, tuple(results), facts.inventory.source, tuple(problems))

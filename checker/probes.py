@@ -1,0 +1,143 @@
+"""What labcheck reads on a node, and how it reads it all in one round trip.
+
+Each probe is one read-only shell command from the table below (nothing else is
+ever sent to a node). An exercise asks for the probes its checks need; they are
+joined into one script, run over a single SSH exec, and the output is split back
+by markers. The first word of every command is in READ_ONLY_PROGRAMS, which the
+test suite enforces.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+# Programs a probe may start. All of them only read state.
+READ_ONLY_PROGRAMS = frozenset(
+    {
+        "test", "cibadmin", "crm_mon", "pidof", "cat", "sha256sum", "stat", "virsh",
+        "systemctl", "ls", "pg_isready", "ssh", "sed", "printf", "head", "tail", "echo",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Probe:
+    name: str
+    roles: frozenset[str]  # which nodes run it: "cluster", "remote"
+    command: str  # may use $LABCHECK_PEERS (space-separated cluster node names)
+    description: str
+
+
+_CLUSTER = frozenset({"cluster"})
+_REMOTE = frozenset({"remote"})
+_ALL = frozenset({"cluster", "remote"})
+
+# VirtualDomain `config=` paths and IPaddr2 `ip=` values are read from the node's own
+# CIB inside the script, so checking them needs no second round trip.
+_CIB_PARAM = (
+    "cibadmin -Q --xpath \"//primitive[@type='{type}']/instance_attributes/nvpair[@name='{name}']\""
+    " 2>/dev/null | sed -n 's/.* value=\"\\([^\"]*\\)\".*/\\1/p'"
+)
+
+PROBES: dict[str, Probe] = {
+    p.name: p
+    for p in (
+        Probe("systemd", _ALL, "test -d /run/systemd/system && echo yes || echo no",
+              "o nó usa systemd?"),
+        Probe("cib", _CLUSTER, "cibadmin -Q", "CIB completa (configuração e histórico)"),
+        Probe("status", _CLUSTER, "crm_mon -1 --output-as=xml", "estado do cluster"),
+        Probe("libvirt_domains", _CLUSTER,
+              "virsh -c qemu:///system list --all --name && echo @running && "
+              "virsh -c qemu:///system list --name",
+              "domínios libvirt definidos e em execução"),
+        Probe("ssh_peers", _CLUSTER,
+              "for peer in $LABCHECK_PEERS; do "
+              "out=$(ssh -n -o BatchMode=yes -o ConnectTimeout=5 \"$peer\" true 2>&1); "
+              "printf '%s\\t%s\\t%s\\n' \"$peer\" \"$?\" \"$(printf '%s' \"$out\" | tail -n 1)\"; "
+              "done",
+              "SSH sem senha deste nó para os outros nós do cluster"),
+        Probe("vm_configs", _CLUSTER,
+              "for f in $(" + _CIB_PARAM.format(type="VirtualDomain", name="config") + "); do "
+              "if test -r \"$f\"; then "
+              "printf 'config\\t%s\\t%s\\n' \"$f\" "
+              "\"$(sed -n 's:.*<name>\\(.*\\)</name>.*:\\1:p' \"$f\" | head -n 1)\"; "
+              "for d in $(sed -n \"s:.*<source file=['\\\"]\\([^'\\\"]*\\)['\\\"].*:\\1:p\" \"$f\"); do "
+              "if test -e \"$d\"; then printf 'disk\\t%s\\tok\\n' \"$d\"; "
+              "else printf 'disk\\t%s\\tmissing\\n' \"$d\"; fi; done; "
+              "else printf 'config\\t%s\\t\\n' \"$f\"; printf 'missing\\t%s\\n' \"$f\"; fi; done",
+              "arquivos XML dos domínios (config=) e seus discos neste nó"),
+        Probe("remoted", _REMOTE, "pidof pacemaker-remoted pacemaker_remoted",
+              "processo pacemaker-remoted"),
+        Probe("listening", _ALL, "cat /proc/net/tcp /proc/net/tcp6 2>/dev/null",
+              "portas TCP em escuta"),
+        Probe("remote_enabled", _REMOTE,
+              "test -d /run/systemd/system && systemctl is-enabled pacemaker_remote",
+              "pacemaker_remote habilitado no boot"),
+        Probe("authkey", _ALL,
+              "sha256sum /etc/pacemaker/authkey && stat -c '%U:%G %a' /etc/pacemaker/authkey",
+              "resumo SHA-256 de /etc/pacemaker/authkey (nunca a chave)"),
+        Probe("postgres", _CLUSTER,
+              "ls -d /usr/lib/postgresql/*/bin/postgres /usr/pgsql-*/bin/postgres "
+              "/usr/bin/postgres 2>/dev/null",
+              "binários do PostgreSQL instalados"),
+        Probe("pg_vip", _CLUSTER,
+              "for ip in $(" + _CIB_PARAM.format(type="IPaddr2", name="ip") + "); do "
+              "out=$(pg_isready -h \"$ip\" -p 5432 -t 3 2>&1); "
+              "printf '%s\\t%s\\t%s\\n' \"$ip\" \"$?\" \"$out\"; done",
+              "o PostgreSQL responde em cada IP virtual (pg_isready)"),
+    )
+}
+
+_BEGIN = "@@labcheck-begin "
+_END = "@@labcheck-end "
+_END_LINE = re.compile(r"^@@labcheck-end (\S+) (\d+)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class ProbeOutput:
+    exit_status: int
+    text: str
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_status == 0
+
+
+def probes_for(names: Iterable[str], role: str) -> list[Probe]:
+    return [PROBES[n] for n in sorted(set(names)) if role in PROBES[n].roles]
+
+
+def build_script(probes: Iterable[Probe], env: Mapping[str, str] | None = None) -> str:
+    """One POSIX sh script that runs every probe and marks where each output ends."""
+    lines = [
+        "export LC_ALL=C",
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH",
+    ]
+    for key, value in (env or {}).items():
+        lines.append(f"{key}={shlex.quote(value)}; export {key}")
+    for probe in probes:
+        lines.append(f"printf '\\n{_BEGIN}{probe.name}\\n'")
+        # A subshell so one probe's failure or `exit` cannot end the others.
+        lines.append(f"( {probe.command} ) 2>&1")
+        lines.append(f"printf '\\n{_END}{probe.name} %s\\n' \"$?\"")
+    return "\n".join(lines) + "\n"
+
+
+def parse_output(stdout: str) -> dict[str, ProbeOutput]:
+    """Split a script's stdout back into one ProbeOutput per probe."""
+    results: dict[str, ProbeOutput] = {}
+    for end in _END_LINE.finditer(stdout):
+        name = end.group(1)
+        begin_marker = f"\n{_BEGIN}{name}\n"
+        start = stdout.rfind(begin_marker, 0, end.start())
+        if start < 0:
+            continue
+        body = stdout[start + len(begin_marker) : end.start()]
+        # build_script adds one newline before the end marker.
+        if body.endswith("\n"):
+            body = body[:-1]
+        results[name] = ProbeOutput(int(end.group(2)), body)
+    return results

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs everything labcheck, its lab and its tests need on a fresh Debian 12 machine
+# (root, no systemd): Debian packages, then a virtualenv in .venv with the project.
+# Safe to run again: it skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  # the namespace lab: a real two-node cluster plus a remote node
+  pacemaker pacemaker-cli-utils pcs corosync resource-agents openssh-server openssh-client
+  iproute2 util-linux procps psmisc
+  # the course site's browser tests
+  chromium
+)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "==> apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+PYTHON=${PYTHON:-python3}
+if [[ ! -x .venv/bin/python ]]; then
+  echo "==> creating .venv"
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.labcheck-installed
+if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
+  echo "==> pip install -e .[dev,docs]"
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -e ".[dev,docs]"
+  touch "$stamp"
+fi
