@@ -136,8 +136,5 @@ def parse_output(stdout: str) -> dict[str, ProbeOutput]:
         if start < 0:
             continue
         body = stdout[start + len(begin_marker) : end.start()]
-        # build_script adds one newline before the end marker.
-        if body.endswith("\n"):
-            body = body[:-1]
-        results[name] = ProbeOutput(int(end.group(2)), body)
+        results[name] = ProbeOutput(int(end.group(2)), body.rstrip("\n"))
     return results

@@ -1,0 +1,96 @@
+from pathlib import Path
+
+import pytest
+
+from checker.errors import InventoryError
+from checker.inventory import load_inventory, parse_inventory, parse_vagrant_ssh_config
+
+ISSUE_EXAMPLE = """
+all:
+  vars: {ansible_user: root, ansible_ssh_private_key_file: /path/key}
+  children:
+    cluster: {hosts: {node1: {ansible_host: 10.0.0.11}, node2: {ansible_host: 10.0.0.12}}}
+    remote:  {hosts: {node3: {ansible_host: 10.0.0.13}}}
+"""
+
+
+def test_issue_example_is_read_with_roles_and_vars():
+    inv = parse_inventory(ISSUE_EXAMPLE, "aluno.yaml")
+    assert [h.name for h in inv.cluster_hosts] == ["node1", "node2"]
+    assert [h.name for h in inv.remote_hosts] == ["node3"]
+    node3 = inv.host("node3")
+    assert (node3.address, node3.user, node3.key_file, node3.port) == (
+        "10.0.0.13", "root", "/path/key", 22)
+    assert not node3.become
+
+
+def test_host_vars_override_group_and_all_vars(tmp_path: Path):
+    text = """
+all:
+  vars: {ansible_user: root, ansible_port: 22}
+  children:
+    cluster:
+      vars: {ansible_user: vagrant, ansible_become: yes}
+      hosts:
+        node1: {ansible_host: 10.0.0.11, ansible_port: 2222, ansible_ssh_private_key_file: keys/id}
+"""
+    path = tmp_path / "inv.yaml"
+    path.write_text(text)
+    node1 = load_inventory(path).host("node1")
+    assert node1.user == "vagrant" and node1.become and node1.port == 2222
+    # relative key paths are taken from the inventory's folder
+    assert node1.key_file == str(tmp_path / "keys/id")
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("all: [unclosed", "YAML inválido"),
+        ("- just\n- a list\n", "mapeamento"),
+        ("all:\n  children:\n    remote: {hosts: {node3: {}}}\n", "nenhum host no grupo 'cluster'"),
+        ("all:\n  children:\n    cluster: {hosts: {n1: {ansible_port: abc}}}\n", "ansible_port"),
+        ("all:\n  children:\n    cluster: {hosts: {n1: {}}}\n    remote: {hosts: {n1: {}}}\n",
+         "mais de um grupo"),
+    ],
+)
+def test_broken_inventories_give_pt_br_messages(text: str, fragment: str):
+    with pytest.raises(InventoryError) as err:
+        parse_inventory(text, "ruim.yaml")
+    assert fragment in str(err.value)
+    assert "ruim.yaml" in str(err.value)
+
+
+def test_missing_inventory_file(tmp_path: Path):
+    with pytest.raises(InventoryError, match="não encontrado"):
+        load_inventory(tmp_path / "nada.yaml")
+
+
+# The shape `vagrant ssh-config` prints for vagrant-libvirt machines.
+VAGRANT_SSH_CONFIG = """\
+Host node1
+  HostName 192.168.121.11
+  User vagrant
+  Port 22
+  UserKnownHostsFile /dev/null
+  StrictHostKeyChecking no
+  PasswordAuthentication no
+  IdentityFile /home/aluno/lab/.vagrant/machines/node1/libvirt/private_key
+  IdentitiesOnly yes
+  LogLevel FATAL
+
+Host node3
+  HostName 192.168.121.13
+  User vagrant
+  Port 22
+  UserKnownHostsFile /dev/null
+  StrictHostKeyChecking no
+  IdentityFile /home/aluno/lab/.vagrant/machines/node3/libvirt/private_key
+"""
+
+
+def test_vagrant_ssh_config_becomes_an_inventory():
+    inv = parse_vagrant_ssh_config(VAGRANT_SSH_CONFIG, "vagrant")
+    node1 = inv.host("node1")
+    assert node1.role == "cluster" and node1.become and not node1.verify_host_key
+    assert node1.key_file.endswith("node1/libvirt/private_key")
+    assert inv.host("node3").role == "remote"

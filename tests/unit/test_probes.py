@@ -1,0 +1,91 @@
+"""The probe script is real shell: run it here with sh and parse what it prints."""
+
+import re
+import shlex
+import subprocess
+
+from checker.probes import PROBES, READ_ONLY_PROGRAMS, Probe, build_script, parse_output
+
+SHELL_WORDS = {"if", "then", "else", "fi", "for", "in", "do", "done", "true"}
+
+
+def run_locally(probes, env=None):
+    script = build_script(probes, env)
+    done = subprocess.run(["sh", "-s"], input=script, capture_output=True, text=True, check=False)
+    return parse_output(done.stdout)
+
+
+def test_outputs_and_exit_statuses_are_split_per_probe():
+    probes = [
+        Probe("a", frozenset({"cluster"}), "printf 'one\\ntwo'", ""),
+        Probe("b", frozenset({"cluster"}), "echo boom >&2; exit 3", ""),
+        Probe("c", frozenset({"cluster"}), "echo \"$LABCHECK_PEERS\"", ""),
+    ]
+    out = run_locally(probes, {"LABCHECK_PEERS": "node2 node3"})
+    assert out["a"].text == "one\ntwo" and out["a"].ok
+    assert out["b"].exit_status == 3 and out["b"].text == "boom"
+    assert out["c"].text == "node2 node3"
+
+
+def test_a_truncated_output_loses_only_the_unfinished_probe():
+    probes = [Probe("a", frozenset({"cluster"}), "echo 1", ""),
+              Probe("b", frozenset({"cluster"}), "echo 2", "")]
+    full = subprocess.run(["sh", "-s"], input=build_script(probes), capture_output=True,
+                          text=True).stdout
+    cut = full[: full.rindex("@@labcheck-end b")]
+    assert set(parse_output(cut)) == {"a"}
+
+
+SEPARATORS = {";", "|", "||", "&&", "&", "(", ")", "do", "then", "else", "$"}
+
+
+def _substitutions(token: str) -> list[str]:
+    """Bodies of $(...) inside a (double-quoted) token."""
+    bodies, i = [], token.find("$(")
+    while i >= 0:
+        depth, j = 1, i + 2
+        while j < len(token) and depth:
+            depth += {"(": 1, ")": -1}.get(token[j], 0)
+            j += 1
+        bodies.append(token[i + 2 : j - 1])
+        i = token.find("$(", j)
+    return bodies
+
+
+def _command_words(command: str) -> set[str]:
+    """First word of each simple command, including those inside $(...)."""
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    words: set[str] = set()
+    expect_command, redirect_target = True, False
+    for token in lexer:
+        for body in _substitutions(token):
+            words |= _command_words(body)
+        if redirect_target:
+            redirect_target = False
+            continue
+        if set(token) & set("<>"):
+            redirect_target = True  # the next word is a file, not a command
+            continue
+        if token in SEPARATORS or set(token) <= set(";|&()"):
+            expect_command = True
+            continue
+        if expect_command and not re.match(r"^[A-Za-z_]+=", token) and token not in {"for", "if"}:
+            words.add(token)
+            expect_command = False
+        elif token in {"for", "if"}:
+            expect_command = token == "if"
+    return words
+
+
+def test_every_probe_only_starts_read_only_programs():
+    for probe in PROBES.values():
+        words = _command_words(probe.command) - SHELL_WORDS
+        assert words <= READ_ONLY_PROGRAMS, (probe.name, words - READ_ONLY_PROGRAMS)
+
+
+def test_probe_commands_are_valid_shell():
+    for probe in PROBES.values():
+        done = subprocess.run(["sh", "-n"], input=build_script([probe]), text=True,
+                              capture_output=True)
+        assert done.returncode == 0, (probe.name, done.stderr)
