@@ -133,7 +133,7 @@ def parse_ssh_peers(text: str) -> list[SshPeerResult]:
     for line in text.splitlines():
         parts = line.split("\t")
         if len(parts) >= 2 and parts[1].isdigit():
-            detail = parts[2].strip() if len(parts) > 2 else ""
+            detail = parts[2].strip().rstrip(".") if len(parts) > 2 else ""
             results.append(SshPeerResult(parts[0], parts[1] == "0", detail))
     return results
 

@@ -8,6 +8,7 @@ the benchmark can show that grading costs a fixed number of them per node.
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import socket
 from dataclasses import dataclass
@@ -65,6 +66,15 @@ class _AcceptAnyHostKey(paramiko.MissingHostKeyPolicy):
 
 def _fingerprint(key: paramiko.PKey) -> str:
     return base64.b64encode(hashlib.sha256(key.asbytes()).digest()).decode().rstrip("=")
+
+
+def _connect_failure(exc: paramiko.ssh_exception.NoValidConnectionsError, where: str) -> str:
+    codes = {getattr(e, "errno", None) for e in exc.errors.values()}
+    if errno.ECONNREFUSED in codes:
+        return f"conexão recusada em {where} (o sshd está rodando?)."
+    if codes & {errno.EHOSTUNREACH, errno.ENETUNREACH}:
+        return f"sem rota até {where} (o nó está ligado? o endereço está certo?)."
+    return f"não foi possível conectar em {where}: {exc}"
 
 
 class NodeSession:
@@ -137,11 +147,9 @@ class NodeSession:
         except TimeoutError:
             client.close()
             raise NodeError(host.name, f"tempo esgotado ao conectar em {where}.") from None
-        except paramiko.ssh_exception.NoValidConnectionsError:
+        except paramiko.ssh_exception.NoValidConnectionsError as exc:
             client.close()
-            raise NodeError(
-                host.name, f"conexão recusada em {where} (o sshd está rodando?)."
-            ) from None
+            raise NodeError(host.name, _connect_failure(exc, where)) from None
         except socket.gaierror:
             client.close()
             raise NodeError(host.name, f"nome não resolvido: {host.address}.") from None

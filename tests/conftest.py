@@ -1,0 +1,103 @@
+"""Shared fixtures. The cluster tests use a real Pacemaker lab in network namespaces."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NSLAB = ROOT / "labs" / "nslab" / "nslab"
+# The test lab has its own name and subnet so it never touches a lab you run by hand.
+TEST_LAB = "t"
+TEST_SUBNET = "192.168.220"
+
+
+@dataclass
+class Graded:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def json(self) -> dict:
+        return json.loads(self.stdout)
+
+    def status(self, step: str) -> str:
+        return next(c["status"] for c in self.json["checks"] if c["id"] == step)
+
+    def check(self, step: str) -> dict:
+        return next(c for c in self.json["checks"] if c["id"] == step)
+
+
+@dataclass
+class Lab:
+    name: str
+    state: Path
+
+    @property
+    def inventory(self) -> Path:
+        return self.state / "inventory.yaml"
+
+    @property
+    def known_hosts(self) -> Path:
+        return self.state / "known_hosts"
+
+    def address(self, node: str) -> str:
+        return f"{TEST_SUBNET}.{10 + int(node.removeprefix('node'))}"
+
+    def nslab(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(NSLAB), *args, "--name", self.name], capture_output=True,
+                              text=True, check=check, timeout=300)
+
+    def sh(self, node: str, script: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run a shell script on a node as the student would (inside its namespaces)."""
+        run = subprocess.run([str(NSLAB), "exec", "--name", self.name, node, "--", "sh", "-c",
+                              script], capture_output=True, text=True, timeout=300)
+        if check and run.returncode != 0:
+            raise AssertionError(f"{node}: {script!r} -> {run.returncode}\n{run.stdout}{run.stderr}")
+        return run
+
+    def labcheck(self, *args: str, inventory: Path | None = None, env: dict | None = None,
+                 fmt: str = "json") -> Graded:
+        command = [sys.executable, "-m", "checker", *args]
+        if fmt:
+            command += ["--format", fmt]
+        full_env = {**os.environ, "LABCHECK_INVENTORY": str(inventory or self.inventory),
+                    "LABCHECK_KNOWN_HOSTS": str(self.known_hosts), **(env or {})}
+        run = subprocess.run(command, capture_output=True, text=True, env=full_env, timeout=300,
+                             cwd=ROOT)
+        assert "Traceback" not in run.stderr, run.stderr
+        return Graded(run.returncode, run.stdout, run.stderr)
+
+    def cib_epoch(self) -> tuple[str, str]:
+        out = self.sh("node1", "cibadmin -Q | head -n 1").stdout
+        import re
+
+        get = lambda key: re.search(rf'\b{key}="(\d+)"', out).group(1)  # noqa: E731
+        return get("admin_epoch"), get("epoch")
+
+
+@pytest.fixture(scope="session")
+def lab() -> Lab:
+    if os.geteuid() != 0:
+        pytest.fail("os testes de cluster precisam de root (network namespaces)")
+    up = subprocess.run([str(NSLAB), "up", "--name", TEST_LAB, "--subnet", TEST_SUBNET],
+                        capture_output=True, text=True, timeout=300)
+    if up.returncode != 0:
+        pytest.fail(f"nslab up falhou:\n{up.stdout}\n{up.stderr}")
+    state = Path(os.environ.get("LABCHECK_NSLAB_DIR", "/var/tmp/labcheck-nslab")) / TEST_LAB
+    yield Lab(TEST_LAB, state)
+    subprocess.run([str(NSLAB), "down", "--name", TEST_LAB], capture_output=True, timeout=300)
+
+
+@pytest.fixture
+def clean_lab(lab: Lab) -> Lab:
+    """The lab as right after `nslab up`: no resources, no keys, no remote node."""
+    lab.nslab("reset")
+    return lab
