@@ -32,6 +32,9 @@ class Outcome:
     status: Status
     message: str
     hint: str | None = None
+    # True when the step cannot be judged until an earlier one is done: the step's own
+    # hint would then be beside the point.
+    blocked: bool = False
 
 
 def passed(message: str) -> Outcome:
@@ -40,6 +43,10 @@ def passed(message: str) -> Outcome:
 
 def failed(message: str, hint: str | None = None) -> Outcome:
     return Outcome(Status.FAIL, message, hint)
+
+
+def blocked(message: str, hint: str) -> Outcome:
+    return Outcome(Status.FAIL, message, hint, blocked=True)
 
 
 def skipped(message: str) -> Outcome:
@@ -175,6 +182,11 @@ def _vm_primitives(facts: LabFacts, params: Params) -> list[Primitive]:
     return _primitives(facts.cib, params["agent"])
 
 
+def _no_vm_yet(params: Params, qualifier: str = "") -> Outcome:
+    return blocked(f"Nenhum recurso {params['agent']} {qualifier}na CIB.",
+                   "Crie primeiro o recurso da VM (passo do recurso VirtualDomain).")
+
+
 @check("vm_resource_configured", {"cib"}, agent="ocf:heartbeat:VirtualDomain",
        hypervisor="qemu:///system", migration_transport="ssh", monitor_interval="30s",
        allow_migrate=True)
@@ -226,7 +238,7 @@ def vm_resource_configured(facts: LabFacts, params: Params) -> Outcome:
 def vm_config_on_all_nodes(facts: LabFacts, params: Params) -> Outcome:
     vms = [vm for vm in _vm_primitives(facts, params) if vm.params.get("config")]
     if not vms:
-        return failed(f"Nenhum recurso {params['agent']} com config= na CIB.")
+        return _no_vm_yet(params, "com config= ")
     problems: list[str] = []
     for vm in vms:
         path = vm.params["config"]
@@ -252,7 +264,7 @@ def resource_running_once(facts: LabFacts, params: Params) -> Outcome:
     assert facts.status is not None
     vms = _vm_primitives(facts, params)
     if not vms:
-        return failed(f"Nenhum recurso {params['agent']} na CIB.")
+        return _no_vm_yet(params)
     messages = []
     for vm in vms:
         instances = facts.status.instances(vm.id)
@@ -275,7 +287,7 @@ def resource_moved(facts: LabFacts, params: Params) -> Outcome:
     assert facts.cib is not None
     vms = _vm_primitives(facts, params)
     if not vms:
-        return failed(f"Nenhum recurso {params['agent']} na CIB.")
+        return _no_vm_yet(params)
     for vm in vms:
         ops = [op for op in facts.cib.history if op.resource == vm.id and op.succeeded]
         migrations = [op for op in ops if op.operation in {"migrate_to", "migrate_from"}]
@@ -506,7 +518,8 @@ def group_started_together(facts: LabFacts, params: Params) -> Outcome:
     assert cib is not None and status is not None
     found = _pg_group(cib, params)
     if not found:
-        return failed("Ainda não há um grupo com o IP virtual e o PostgreSQL.")
+        return blocked("Ainda não há um grupo com o IP virtual e o PostgreSQL.",
+                       "Crie primeiro o grupo (passo do IP virtual e PostgreSQL no mesmo grupo).")
     group = cib.groups[found[0]]
     placement = {m: status.active_nodes(m) for m in group.members}
     stopped = [m for m, nodes in placement.items() if not nodes]
@@ -527,7 +540,8 @@ def pg_answers_on_vip(facts: LabFacts, params: Params) -> Outcome:
     assert cib is not None
     found = _pg_group(cib, params)
     if not found or not found[1].params.get("ip"):
-        return failed("Ainda não há um grupo com IP virtual e PostgreSQL para testar.")
+        return blocked("Ainda não há um grupo com IP virtual e PostgreSQL para testar.",
+                       "Crie primeiro o grupo (passo do IP virtual e PostgreSQL no mesmo grupo).")
     vip = found[1].params["ip"]
     details = []
     for node in facts.cluster_nodes():

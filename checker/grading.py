@@ -33,6 +33,8 @@ class StepResult:
     def hint(self) -> str:
         if self.status not in {Status.FAIL, Status.ERROR}:
             return ""
+        if self.outcome.blocked:
+            return self.outcome.hint or ""
         parts = [p for p in (self.outcome.hint, self.step.hint) if p]
         return " ".join(parts)
 

@@ -1,1 +1,56 @@
-# PLACEHOLDER
+#!/usr/bin/env bash
+# Solução de referência do Exercício 1 — VM com ocf:heartbeat:VirtualDomain.
+# Uso: LAB_KIND=vagrant|nslab labs/solutions/exercise1.sh
+# The SSH part runs on both labs; the VM part needs libvirt guests (Vagrant lab only).
+# As seções entre marcas --8<-- aparecem no site (docs/exercicios/exercicio-1.md).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+# 1. SSH sem senha entre os hosts libvirt, nos dois sentidos.
+for node in node1 node2; do
+  on "$node" <<'SH'
+# --8<-- [start:keygen]
+# Em cada host (node1 e node2): um par de chaves sem senha para o root.
+test -f /root/.ssh/id_ed25519 || ssh-keygen -q -t ed25519 -N '' -f /root/.ssh/id_ed25519
+# --8<-- [end:keygen]
+SH
+done
+# What ssh-copy-id does, done through the lab so no root password is needed.
+for pair in "node1 node2" "node2 node1"; do
+  read -r from to <<<"$pair"
+  pub=$(on "$from" <<<'cat /root/.ssh/id_ed25519.pub')
+  on "$to" <<SH
+grep -qxF '$pub' /root/.ssh/authorized_keys 2>/dev/null || echo '$pub' >> /root/.ssh/authorized_keys
+chmod 600 /root/.ssh/authorized_keys
+SH
+  on "$from" <<SH
+# --8<-- [start:known-hosts]
+# Registre a chave de host do outro nó (senão o modo BatchMode recusa a conexão).
+ssh-keygen -F $to >/dev/null || ssh-keyscan -t ed25519 $to >> /root/.ssh/known_hosts 2>/dev/null
+ssh -o BatchMode=yes $to true
+# --8<-- [end:known-hosts]
+SH
+done
+
+[[ $LAB_KIND == vagrant ]] || exit 0
+
+# 2. The VM: its XML on both hosts, the cluster resource, then a move.
+on node1 <<'SH'
+# --8<-- [start:vm-xml]
+# O laboratório deixa o XML da VM de teste em /srv/lab/vm1.xml e o disco num NFS comum.
+cp /srv/lab/vm1.xml /etc/pacemaker/vm1.xml
+scp /etc/pacemaker/vm1.xml node2:/etc/pacemaker/vm1.xml
+# --8<-- [end:vm-xml]
+# --8<-- [start:vm-resource]
+pcs resource create vm1 ocf:heartbeat:VirtualDomain config=/etc/pacemaker/vm1.xml \
+    hypervisor="qemu:///system" migration_transport=ssh \
+    op monitor interval=30s meta allow-migrate=true
+# --8<-- [end:vm-resource]
+crm_resource --wait --timeout=300s
+# --8<-- [start:vm-move]
+current=$(crm_resource --locate -r vm1 | sed -n 's/.*running on: //p')
+target=$([ "$current" = node1 ] && echo node2 || echo node1)
+pcs resource move vm1 "$target"
+# --8<-- [end:vm-move]
+crm_resource --wait --timeout=300s
+SH
