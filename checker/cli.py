@@ -98,7 +98,10 @@ def exit_code(report: Report, unreachable: bool, cluster_unreadable: bool) -> in
 
 
 def run(argv: Sequence[str]) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as done:  # --help, --version, or a usage error already printed
+        return int(done.code or 0)
     if args.exercise == "list":
         return list_exercises()
     exercise = load_exercise(args.exercise)

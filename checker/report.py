@@ -64,7 +64,9 @@ def render_text(report: Report, color: bool = False, width: int = 88) -> str:
         if report.passed
         else _paint(f"{len(failed_required)} passo(s) obrigatório(s) pendente(s)", "31;1", color)
     )
-    lines.append(f"Resultado: {report.score}/{report.max_score} pontos — {verdict}")
+    unjudged = sum(1 for r in report.results if r.status is Status.SKIP)
+    scope = f" ({unjudged} passo(s) não verificável(is) aqui)" if unjudged else ""
+    lines.append(f"Resultado: {report.score}/{report.max_score} pontos — {verdict}{scope}")
     return "\n".join(lines) + "\n"
 
 
@@ -128,7 +130,8 @@ def render_junit(report: Report) -> str:
 RENDERERS = {"text": None, "json": render_json, "junit": render_junit}
 
 
-def write(report: Report, fmt: str, stream: TextIO = sys.stdout) -> None:
+def write(report: Report, fmt: str, stream: TextIO | None = None) -> None:
+    stream = stream or sys.stdout
     if fmt == "text":
         stream.write(render_text(report, color=use_color(stream)))
     else:
