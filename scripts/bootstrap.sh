@@ -9,6 +9,8 @@ APT_PACKAGES=(
   # the namespace lab: a real two-node cluster plus a remote node
   pacemaker pacemaker-cli-utils pcs corosync resource-agents openssh-server openssh-client
   iproute2 util-linux procps psmisc
+  # exercise 3 on the namespace lab: a real PostgreSQL under ocf:heartbeat:pgsql
+  postgresql postgresql-client
   # the course site's browser tests
   chromium
 )
