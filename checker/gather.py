@@ -41,20 +41,21 @@ def read_node(host: Host, probe_names: Iterable[str], peers: list[str], ssh: Ssh
     facts = NodeFacts(host)
     probes = probes_for(probe_names, host.role)
     round_trips = 0
+    if not probes:  # this exercise reads nothing on such a node: do not even connect
+        return NodeReading(facts, 0, 0.0)
     try:
         with NodeSession.connect(
             host, ssh.known_hosts, ssh.accept_new_host_keys, ssh.connect_timeout
         ) as session:
-            if probes:
-                script = build_script(probes, {"LABCHECK_PEERS": " ".join(peers)})
-                result = session.run_script(script, ssh.command_timeout)
-                facts.probes = parse_output(result.stdout)
-                missing = [p.name for p in probes if p.name not in facts.probes]
-                if missing:
-                    facts.error = (
-                        f"a leitura foi interrompida (sem resposta para {', '.join(missing)}): "
-                        f"{result.stderr.strip()[-200:]}"
-                    )
+            script = build_script(probes, {"LABCHECK_PEERS": " ".join(peers)})
+            result = session.run_script(script, ssh.command_timeout)
+            facts.probes = parse_output(result.stdout)
+            missing = [p.name for p in probes if p.name not in facts.probes]
+            if missing:
+                facts.error = (
+                    f"a leitura foi interrompida (sem resposta para {', '.join(missing)}): "
+                    f"{result.stderr.strip()[-200:]}"
+                )
             round_trips = session.round_trips
     except NodeError as exc:
         facts.error = exc.reason
