@@ -15,7 +15,7 @@ from fnmatch import fnmatch
 from typing import Any
 
 from checker.facts import PACEMAKER_REMOTE_PORT, LabFacts
-from checker.model import Cib, Primitive
+from checker.model import Cib, Primitive, format_score, parse_interval_ms
 
 Params = dict[str, Any]
 
@@ -191,8 +191,6 @@ def _no_vm_yet(params: Params, qualifier: str = "") -> Outcome:
        hypervisor="qemu:///system", migration_transport="ssh", monitor_interval="30s",
        allow_migrate=True)
 def vm_resource_configured(facts: LabFacts, params: Params) -> Outcome:
-    from checker.model import parse_interval_ms
-
     cib = facts.cib
     assert cib is not None
     vms = _vm_primitives(facts, params)
@@ -449,7 +447,7 @@ def resource_on_remote(facts: LabFacts, params: Params) -> Outcome:
                   if c.node in nodes and c.score > 0 and not c.id.startswith("cli-")]
         if placed:
             return passed(f"{primitive.id} roda em {_names(sorted(nodes))} pela restrição "
-                          f"{placed[0].id} (score {placed[0].score}).")
+                          f"{placed[0].id} (score {format_score(placed[0].score)}).")
     if running_there:
         return failed(
             f"{_names(running_there)} roda no nó remoto, mas nenhuma restrição o coloca lá.",

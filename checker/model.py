@@ -29,6 +29,14 @@ def parse_score(text: str | None) -> int:
         return 0
 
 
+def format_score(score: int) -> str:
+    if score >= INFINITY:
+        return "INFINITY"
+    if score <= -INFINITY:
+        return "-INFINITY"
+    return str(score)
+
+
 _DURATION_UNITS_MS = {
     "": 1000, "s": 1000, "sec": 1000, "ms": 1, "msec": 1,
     "m": 60_000, "min": 60_000, "h": 3_600_000, "hr": 3_600_000,
