@@ -97,8 +97,10 @@ def test_remoted_stopped(clean_lab: Lab):
     clean_lab.nslab("remote-stop")
     graded = clean_lab.labcheck("exercise2")
     assert graded.status("remoted-running") == "fail"
-    assert "pacemaker-remoted não está rodando em node3" in graded.check(
-        "remoted-running")["message"]
+    # pacemaker-remoted closes its port first and may still be exiting when graded
+    message = graded.check("remoted-running")["message"]
+    assert ("pacemaker-remoted não está rodando em node3" in message
+            or "node3 não escuta na porta 3121" in message)
 
 
 @pytest.mark.parametrize(
