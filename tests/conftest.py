@@ -13,9 +13,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NSLAB = ROOT / "labs" / "nslab" / "nslab"
-# The test lab has its own name and subnet so it never touches a lab you run by hand.
-TEST_LAB = "t"
-TEST_SUBNET = "192.168.220"
+# The test lab has its own name and subnet so it never touches a lab you run by hand;
+# two test runs at once (e.g. two checkouts) need different LABCHECK_TEST_LAB/_SUBNET.
+TEST_LAB = os.environ.get("LABCHECK_TEST_LAB", "t")
+TEST_SUBNET = os.environ.get("LABCHECK_TEST_SUBNET", "192.168.220")
 
 
 @dataclass

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Lab
+from tests.conftest import TEST_SUBNET, Lab
 
 
 def write_inventory(lab: Lab, path: Path, **overrides: str) -> Path:
@@ -33,7 +33,7 @@ def test_unreachable_node_is_named_with_exit_3(clean_lab: Lab):
 
 def test_address_with_no_host_times_out_with_exit_3(lab: Lab, tmp_path: Path):
     inventory = write_inventory(lab, tmp_path / "inv.yaml",
-                                **{f"{lab.address('node3')}}}": "192.168.220.99}"})
+                                **{f"{lab.address('node3')}}}": f"{TEST_SUBNET}.99}}"})
     graded = lab.labcheck("exercise2", "--timeout", "2", inventory=inventory, fmt="text")
     assert graded.code == 3
     assert "node3:" in graded.stdout and "Atenção" in graded.stdout
