@@ -9,10 +9,12 @@ APT_PACKAGES=(
   # the namespace lab: a real two-node cluster plus a remote node
   pacemaker pacemaker-cli-utils pcs corosync resource-agents openssh-server openssh-client
   iproute2 util-linux procps psmisc
+  # the grader's ansible_become path is tested with a real sudo
+  sudo
   # exercise 3 on the namespace lab: a real PostgreSQL under ocf:heartbeat:pgsql
   postgresql postgresql-client
-  # the course site's browser tests
-  chromium
+  # the course site's browser tests, and ocf-tester's meta-data validation (xmllint)
+  chromium libxml2-utils
 )
 
 missing=()

@@ -14,7 +14,7 @@ case "$LAB_KIND" in
     LAB_SUBNET="${LAB_SUBNET:-$(sed -n 's/.*node1: {ansible_host: \([0-9.]*\)\.11}.*/\1/p' \
       "${LABCHECK_NSLAB_DIR:-/var/tmp/labcheck-nslab}/$NSLAB_NAME/inventory.yaml")}"
     ;;
-  vagrant) LAB_SUBNET="${LAB_SUBNET:-192.168.56}" ;;
+  vagrant) LAB_SUBNET="${LAB_SUBNET:-192.168.213}" ;;  # same addresses as the site shows
   *) echo "LAB_KIND deve ser vagrant ou nslab (recebi: $LAB_KIND)" >&2; exit 2 ;;
 esac
 export LAB_SUBNET
