@@ -139,9 +139,10 @@ def cluster_online(facts: LabFacts, params: Params) -> Outcome:
             "Os nomes no inventário devem ser os nomes dos nós no cluster (pcs status nodes).",
         )
     if offline:
+        names = " ".join(n.split()[0] for n in offline)
         return failed(
             f"Nós do cluster fora do ar: {_names(offline)} (visto de {facts.read_from}).",
-            "Inicie o cluster no nó parado: pcs cluster start <nó> (ou pcs cluster start --all).",
+            f"Inicie o cluster neles: pcs cluster start {names}",
         )
     return passed(f"Todos os nós do cluster estão online: {_names(expected)}.")
 
@@ -275,9 +276,7 @@ def resource_running_once(facts: LabFacts, params: Params) -> Outcome:
             messages.append(f"{vm.id} está parado")
         else:
             messages.append(f"{vm.id} ativo em {len(nodes)} nós ao mesmo tempo: {_names(nodes)}")
-    return failed("; ".join(messages) + ".",
-                  "Veja o motivo em pcs status --full e nos logs; depois de corrigir, "
-                  "pcs resource cleanup <recurso>.")
+    return failed("; ".join(messages) + ".")
 
 
 @check("resource_moved", {"cib"}, agent="ocf:heartbeat:VirtualDomain")
@@ -296,11 +295,7 @@ def resource_moved(facts: LabFacts, params: Params) -> Outcome:
         ran_on = sorted({op.node for op in ops if op.operation in {"start", "stop"}})
         if len(ran_on) >= 2:
             return passed(f"{vm.id} já rodou em mais de um nó ({_names(ran_on)}): foi movido.")
-    return failed(
-        "O histórico de operações da CIB não mostra a VM mudando de nó.",
-        "Mova com pcs resource move <recurso> <outro_nó> e não rode pcs resource cleanup "
-        "depois (ele apaga o histórico).",
-    )
+    return failed("O histórico de operações da CIB não mostra a VM mudando de nó.")
 
 
 @check("no_leftover_move_constraints", {"cib"})

@@ -88,6 +88,7 @@ def test_pacemaker_stopped_on_one_node(clean_lab: Lab):
     assert graded.code == 1
     assert graded.status("cluster-online") == "fail"
     assert "node2 (Pacemaker parado nesse nó)" in graded.check("cluster-online")["message"]
+    assert "pcs cluster start node2" in graded.check("cluster-online")["hint"]
 
 
 def test_pacemaker_stopped_everywhere_exit_4(clean_lab: Lab):

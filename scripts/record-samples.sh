@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Regenerates docs/samples/exerciseN-{fail,pass}.txt: real labcheck output on the
+# namespace lab "lab" (192.168.213.0/24, the addresses the site uses). It RESETS that
+# lab several times: run it on a lab you are not using.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+NSLAB=labs/nslab/nslab
+STATE=/var/tmp/labcheck-nslab/lab
+$NSLAB up --name lab >/dev/null
+export LABCHECK_INVENTORY=$STATE/inventory.yaml LABCHECK_KNOWN_HOSTS=$STATE/known_hosts
+export LAB_KIND=nslab NSLAB_NAME=lab NO_COLOR=1
+# on NODE CMD: a student's command on a node
+on() { $NSLAB exec --name lab "$1" -- sh -c "$2" >/dev/null; }
+record() { .venv/bin/labcheck "$1" >"docs/samples/$2.txt" || true; echo "docs/samples/$2.txt"; }
+
+$NSLAB reset --name lab >/dev/null
+record exercise1 exercise1-fail
+labs/solutions/exercise1.sh >/dev/null 2>&1
+on node1 "pcs resource create vm1 ocf:heartbeat:VirtualDomain config=/etc/pacemaker/vm1.xml \
+  hypervisor=qemu:///system migration_transport=ssh op monitor interval=30s \
+  meta allow-migrate=true --disabled"
+record exercise1 exercise1-progress
+
+$NSLAB reset --name lab >/dev/null
+record exercise2 exercise2-fail
+labs/solutions/exercise2.sh >/dev/null 2>&1
+record exercise2 exercise2-pass
+
+$NSLAB reset --name lab >/dev/null
+on node1 "pcs resource create pg-ip ocf:heartbeat:IPaddr2 ip=192.168.213.110 cidr_netmask=24 \
+  --group pg && crm_resource --wait --timeout=60s"
+record exercise3 exercise3-fail
+$NSLAB reset --name lab >/dev/null
+labs/solutions/exercise3.sh >/dev/null 2>&1
+record exercise3 exercise3-pass
+$NSLAB reset --name lab >/dev/null
+rm -f docs/samples/exercise1-pass.txt
