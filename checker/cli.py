@@ -16,7 +16,9 @@ from checker.errors import (
     EXIT_PASSED,
     EXIT_STEP_FAILED,
     EXIT_UNREACHABLE,
+    EXIT_USAGE,
     LabcheckError,
+    UsageError,
 )
 from checker.exercises import available, load_exercise
 from checker.gather import SshOptions, facts_from_cib_file, gather
@@ -37,6 +39,7 @@ exemplos:
   labcheck exercise1
   labcheck exercise2 --inventory aluno.yaml --format json
   labcheck exercise2 --cib cib-salva.xml      (só os passos de configuração)
+  labcheck class exercise2 --inventories turma/ --out notas/   (a turma inteira)
 """
 
 EPILOG = f"""\
@@ -66,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="formato do relatório (padrão: text)")
     parser.add_argument("--cib", metavar="ARQUIVO", type=Path,
                         help="corrige uma CIB salva (pcs cluster cib > arquivo), sem SSH")
+    add_ssh_arguments(parser)
+    return parser
+
+
+def add_ssh_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--accept-new-host-keys", action="store_true",
                         help="registra chaves de host desconhecidas em known_hosts "
                              "(como StrictHostKeyChecking=accept-new); chaves que mudaram "
@@ -75,7 +83,70 @@ def build_parser() -> argparse.ArgumentParser:
                         help="arquivo known_hosts (padrão: ~/.ssh/known_hosts)")
     parser.add_argument("--timeout", metavar="SEG", type=float, default=10.0,
                         help="tempo máximo para conectar a cada nó (padrão: 10)")
+
+
+def ssh_options(args: argparse.Namespace) -> SshOptions:
+    return SshOptions(known_hosts=args.known_hosts,
+                      accept_new_host_keys=args.accept_new_host_keys,
+                      connect_timeout=args.timeout)
+
+
+CLASS_DESCRIPTION = """\
+Corrige a turma inteira: cada NOME.yaml da pasta de inventários é o laboratório de um
+aluno. Grava EXERCÍCIO.csv, .json e .html na pasta de saída.
+
+exemplo:
+  labcheck class exercise2 --inventories turma/ --out notas/ --jobs 8
+"""
+
+
+def build_class_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="labcheck class", description=CLASS_DESCRIPTION,
+        epilog="códigos de saída: 0 todos os laboratórios corrigidos · 2 erro de uso ou "
+               "inventário de algum aluno · 3 algum laboratório inacessível",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("exercise", metavar="EXERCÍCIO", help="exercise1, exercise2, exercise3")
+    parser.add_argument("--inventories", metavar="PASTA", type=Path, required=True,
+                        help="pasta com um inventário NOME.yaml por aluno")
+    parser.add_argument("--out", metavar="PASTA", type=Path, required=True,
+                        help="onde gravar a planilha (CSV), o JSON e o relatório HTML")
+    parser.add_argument("-j", "--jobs", metavar="N", type=int, default=4,
+                        help="laboratórios corrigidos ao mesmo tempo (padrão: 4); cada um "
+                             "abre uma conexão SSH por nó")
+    add_ssh_arguments(parser)
     return parser
+
+
+def run_class(argv: Sequence[str]) -> int:
+    from tqdm import tqdm
+
+    from checker.class_report import STATUS_PT, summary_table, write_gradebook
+    from checker.classroom import ERROR, UNREACHABLE, grade_class, student_inventories
+
+    try:
+        args = build_class_parser().parse_args(argv)
+    except SystemExit as done:
+        return int(done.code or 0)
+    if args.jobs < 1:
+        raise UsageError("--jobs precisa ser pelo menos 1.")
+    exercise = load_exercise(args.exercise)
+    inventories = student_inventories(args.inventories)
+    # disable=None: a bar on a terminal, nothing when the output is a file or a pipe
+    with tqdm(total=len(inventories), desc="corrigindo", unit="lab", disable=None,
+              file=sys.stderr) as bar:
+        def done(result) -> None:
+            bar.set_postfix_str(f"{result.student}: {STATUS_PT[result.status]}")
+            bar.update()
+
+        results = grade_class(exercise, inventories, ssh_options(args), args.jobs, done)
+    print(summary_table(results), end="")
+    for path in write_gradebook(args.out, exercise, results):
+        print(f"gravado: {path}")
+    statuses = {r.status for r in results}
+    if UNREACHABLE in statuses:
+        return EXIT_UNREACHABLE
+    return EXIT_USAGE if ERROR in statuses else EXIT_PASSED
 
 
 def list_exercises() -> int:
@@ -98,6 +169,8 @@ def exit_code(report: Report, unreachable: bool, cluster_unreadable: bool) -> in
 
 
 def run(argv: Sequence[str]) -> int:
+    if argv and argv[0] == "class":
+        return run_class(argv[1:])
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as done:  # --help, --version, or a usage error already printed
@@ -109,10 +182,7 @@ def run(argv: Sequence[str]) -> int:
         facts = facts_from_cib_file(args.cib)
     else:
         inventory = resolve_inventory(args.inventory)
-        ssh = SshOptions(known_hosts=args.known_hosts,
-                         accept_new_host_keys=args.accept_new_host_keys,
-                         connect_timeout=args.timeout)
-        facts, _ = gather(inventory, exercise.needs, ssh)
+        facts, _ = gather(inventory, exercise.needs, ssh_options(args))
     report = grade(exercise, facts)
     write(report, args.format)
     needs_cluster = bool(exercise.needs & {"cib", "status"})

@@ -251,12 +251,17 @@ class LabMagics(Magics):
         --out    guarda a saída na variável Python VARIÁVEL em vez de mostrá-la
                  (com vários nós, um dicionário nó -> saída).
         --env    passa variáveis Python ao script como variáveis de ambiente.
+
+        A saída de erro aparece junto com a saída normal, na ordem, como num terminal.
+        Um código de saída diferente de zero é mostrado, sem interromper o caderno.
         """
         try:
             args = _parse(_node_parser(), line)
             inventory = self.inventory()
             hosts = [self._host(inventory, name) for name in args.nodes]
-            script = self._exports(args.env) + cell
+            # As in a terminal: error output interleaved with the rest, in order. With --out
+            # only stdout is kept, so stderr stays apart (and is shown).
+            script = self._exports(args.env) + ("" if args.out else "exec 2>&1\n") + cell
         except LabcheckError as exc:
             _problem(str(exc))
             return

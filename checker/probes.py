@@ -19,6 +19,7 @@ READ_ONLY_PROGRAMS = frozenset(
     {
         "test", "cibadmin", "crm_mon", "pidof", "cat", "sha256sum", "stat", "virsh",
         "systemctl", "ls", "pg_isready", "ssh", "sed", "printf", "head", "tail", "echo",
+        "readlink", "true",
     }
 )
 
@@ -69,9 +70,14 @@ PROBES: dict[str, Probe] = {
               "else printf 'disk\\t%s\\tmissing\\n' \"$d\"; fi; done; "
               "else printf 'config\\t%s\\t\\n' \"$f\"; printf 'missing\\t%s\\n' \"$f\"; fi; done",
               "arquivos XML dos domínios (config=) e seus discos neste nó"),
-        Probe("remoted", _REMOTE, "pidof pacemaker-remoted pacemaker_remoted",
+        # Only a process in this node's own network namespace counts: on one host running
+        # several labs in namespaces (labs/nslab), pidof also sees the other labs' daemons.
+        Probe("remoted", _REMOTE,
+              "for pid in $(pidof pacemaker-remoted pacemaker_remoted); do "
+              "test \"$(readlink /proc/$pid/ns/net)\" = \"$(readlink /proc/self/ns/net)\" "
+              "&& echo \"$pid\"; done; true",
               "processo pacemaker-remoted"),
-        Probe("listening", _ALL, "cat /proc/net/tcp /proc/net/tcp6 2>/dev/null",
+        Probe("listening", _REMOTE, "cat /proc/net/tcp /proc/net/tcp6 2>/dev/null",
               "portas TCP em escuta"),
         Probe("remote_enabled", _REMOTE,
               "test -d /run/systemd/system && systemctl is-enabled pacemaker_remote",

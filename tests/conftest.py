@@ -40,6 +40,7 @@ class Graded:
 class Lab:
     name: str
     state: Path
+    subnet: str = TEST_SUBNET
 
     @property
     def inventory(self) -> Path:
@@ -50,7 +51,7 @@ class Lab:
         return self.state / "known_hosts"
 
     def address(self, node: str) -> str:
-        return f"{TEST_SUBNET}.{10 + int(node.removeprefix('node'))}"
+        return f"{self.subnet}.{10 + int(node.removeprefix('node'))}"
 
     def nslab(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run([str(NSLAB), *args, "--name", self.name], capture_output=True,
@@ -84,17 +85,26 @@ class Lab:
         return get("admin_epoch"), get("epoch")
 
 
-@pytest.fixture(scope="session")
-def lab() -> Lab:
+def start_lab(name: str, subnet: str) -> Lab:
     if os.geteuid() != 0:
         pytest.fail("os testes de cluster precisam de root (network namespaces)")
-    up = subprocess.run([str(NSLAB), "up", "--name", TEST_LAB, "--subnet", TEST_SUBNET],
+    up = subprocess.run([str(NSLAB), "up", "--name", name, "--subnet", subnet],
                         capture_output=True, text=True, timeout=300)
     if up.returncode != 0:
         pytest.fail(f"nslab up falhou:\n{up.stdout}\n{up.stderr}")
-    state = Path(os.environ.get("LABCHECK_NSLAB_DIR", "/var/tmp/labcheck-nslab")) / TEST_LAB
-    yield Lab(TEST_LAB, state)
-    subprocess.run([str(NSLAB), "down", "--name", TEST_LAB], capture_output=True, timeout=300)
+    state = Path(os.environ.get("LABCHECK_NSLAB_DIR", "/var/tmp/labcheck-nslab")) / name
+    return Lab(name, state, subnet)
+
+
+def stop_lab(lab: Lab) -> None:
+    subprocess.run([str(NSLAB), "down", "--name", lab.name], capture_output=True, timeout=300)
+
+
+@pytest.fixture(scope="session")
+def lab() -> Lab:
+    started = start_lab(TEST_LAB, TEST_SUBNET)
+    yield started
+    stop_lab(started)
 
 
 @pytest.fixture

@@ -1,0 +1,125 @@
+"""The instructor's gradebook: a terminal summary, CSV, JSON and a self-contained HTML page."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from checker.checks import Status
+from checker.classroom import StudentResult
+from checker.exercises import Exercise
+from checker.report import STATUS_WORDS, SYMBOLS, to_dict
+
+STATUS_PT = {"passed": "aprovado", "failed": "reprovado", "unreachable": "inacessível",
+             "error": "erro"}
+
+
+def failed_steps(result: StudentResult) -> list[str]:
+    if result.report is None:
+        return []
+    return [r.step.id for r in result.report.results
+            if r.step.required and r.status in {Status.FAIL, Status.ERROR}]
+
+
+def summary_table(results: list[StudentResult]) -> str:
+    width = max([len("aluno"), *(len(r.student) for r in results)])
+    lines = [f"{'aluno':<{width}}  {'situação':<11}  {'nota':>7}  pendências",
+             f"{'-' * width}  {'-' * 11}  {'-' * 7}  {'-' * 30}"]
+    for r in results:
+        score = f"{r.score}/{r.max_score}" if r.report else "—"
+        pending = r.detail if r.detail else ", ".join(failed_steps(r))
+        lines.append(f"{r.student:<{width}}  {STATUS_PT[r.status]:<11}  {score:>7}  {pending}")
+    counts = {s: sum(1 for r in results if r.status == s) for s in STATUS_PT}
+    lines.append("")
+    lines.append(" · ".join(f"{STATUS_PT[s]}: {n}" for s, n in counts.items()))
+    return "\n".join(lines) + "\n"
+
+
+def to_csv(exercise: Exercise, results: list[StudentResult]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    step_ids = [s.id for s in exercise.steps]
+    writer.writerow(["student", "score", "max_score", "status", "detail", *step_ids])
+    for r in results:
+        by_step = {x.step.id: x.status.value for x in r.report.results} if r.report else {}
+        writer.writerow([r.student, r.score, r.max_score, r.status, r.detail,
+                         *(by_step.get(s, "") for s in step_ids)])
+    return out.getvalue()
+
+
+def to_json(exercise: Exercise, results: list[StudentResult]) -> str:
+    data = {
+        "exercise": exercise.id,
+        "title": exercise.title,
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "students": [
+            {"student": r.student, "status": r.status, "score": r.score,
+             "max_score": r.max_score, "detail": r.detail, "seconds": round(r.seconds, 2),
+             "report": to_dict(r.report) if r.report else None}
+            for r in results
+        ],
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:2rem;color:#1d1d1f;max-width:70rem}
+h1{font-weight:500}table{border-collapse:collapse;width:100%;margin:1rem 0}
+th,td{border-bottom:1px solid #ddd;padding:.4rem .6rem;text-align:left;vertical-align:top}
+th{background:#f3f4f8}.pass{color:#1b7a33}.fail{color:#b3261e}.skip{color:#777}.error{color:#a15c00}
+.badge{display:inline-block;padding:.1rem .5rem;border-radius:1rem;font-size:.85rem;color:#fff}
+.b-passed{background:#1b7a33}.b-failed{background:#b3261e}.b-unreachable{background:#6b6b6b}
+.b-error{background:#a15c00}details{margin:.6rem 0;border:1px solid #ddd;border-radius:.4rem;
+padding:.4rem .8rem}summary{cursor:pointer;font-weight:500}.hint{color:#555;font-size:.9rem}
+@media (prefers-color-scheme: dark){body{background:#17181c;color:#e6e6e6}th{background:#23252b}
+th,td,details{border-color:#3a3d45}.hint{color:#aaa}}
+"""
+
+
+def to_html(exercise: Exercise, results: list[StudentResult]) -> str:
+    e = html.escape
+    rows = []
+    for r in results:
+        score = f"{r.score}/{r.max_score}" if r.report else "—"
+        rows.append(f"<tr><td><a href='#{e(r.student)}'>{e(r.student)}</a></td>"
+                    f"<td><span class='badge b-{r.status}'>{STATUS_PT[r.status]}</span></td>"
+                    f"<td>{score}</td><td>{e(r.detail or ', '.join(failed_steps(r)))}</td></tr>")
+    details = []
+    for r in results:
+        body = [f"<p class='hint'>{e(r.detail)}</p>"] if r.detail else []
+        if r.report:
+            body.append("<table><tr><th>passo</th><th>resultado</th><th>pontos</th>"
+                        "<th>mensagem e dica</th></tr>")
+            for x in r.report.results:
+                hint = f"<div class='hint'>Dica: {e(x.hint)}</div>" if x.hint else ""
+                body.append(
+                    f"<tr><td>{e(x.step.title)}</td><td class='{x.status.value}'>"
+                    f"{SYMBOLS[x.status]} {STATUS_WORDS[x.status]}</td><td>{x.points}/{x.step.points}"
+                    f"</td><td>{e(x.outcome.message)}{hint}</td></tr>")
+            body.append("</table>")
+        open_attr = "" if r.status == "passed" else " open"
+        details.append(f"<details id='{e(r.student)}'{open_attr}><summary>{e(r.student)} — "
+                       f"{STATUS_PT[r.status]}</summary>{''.join(body)}</details>")
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (f"<!doctype html><html lang='pt-BR'><head><meta charset='utf-8'>"
+            f"<meta name='viewport' content='width=device-width,initial-scale=1'>"
+            f"<title>{e(exercise.title)} — turma</title><style>{_CSS}</style></head><body>"
+            f"<h1>{e(exercise.title)}</h1><p>Correção da turma pelo labcheck em {when}.</p>"
+            f"<table><tr><th>aluno</th><th>situação</th><th>nota</th><th>pendências</th></tr>"
+            f"{''.join(rows)}</table><h2>Por aluno</h2>{''.join(details)}</body></html>\n")
+
+
+def write_gradebook(out: Path, exercise: Exercise, results: list[StudentResult]) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    files = {
+        out / f"{exercise.id}.csv": to_csv(exercise, results),
+        out / f"{exercise.id}.json": to_json(exercise, results),
+        out / f"{exercise.id}.html": to_html(exercise, results),
+    }
+    for path, text in files.items():
+        path.write_text(text, encoding="utf-8")
+    return list(files)
