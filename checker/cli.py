@@ -23,7 +23,12 @@ from checker.errors import (
 from checker.exercises import available, load_exercise
 from checker.gather import SshOptions, facts_from_cib_file, gather
 from checker.grading import Report, grade
-from checker.inventory import ENV_INVENTORY, resolve_inventory
+from checker.inventory import (
+    ENV_INVENTORY,
+    resolve_inventory,
+    to_ansible_yaml,
+    vagrant_inventory,
+)
 from checker.report import write
 from checker.transport import DEFAULT_KNOWN_HOSTS
 
@@ -40,6 +45,7 @@ exemplos:
   labcheck exercise2 --inventory aluno.yaml --format json
   labcheck exercise2 --cib cib-salva.xml      (só os passos de configuração)
   labcheck class exercise2 --inventories turma/ --out notas/   (a turma inteira)
+  labcheck inventory --vagrant turma/ana > inventarios/ana.yaml (inventário de um lab Vagrant)
 """
 
 EPILOG = f"""\
@@ -168,9 +174,32 @@ def exit_code(report: Report, unreachable: bool, cluster_unreadable: bool) -> in
     return EXIT_PASSED if report.passed else EXIT_STEP_FAILED
 
 
+def run_inventory(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="labcheck inventory",
+        description="Mostra, no formato de inventário do Ansible, o laboratório que o labcheck "
+                    "encontra — por exemplo para gerar o inventário de cada aluno a partir do "
+                    "vagrant ssh-config do laboratório dele.")
+    parser.add_argument("--vagrant", metavar="PASTA", type=Path,
+                        help="pasta com o Vagrantfile do laboratório (padrão: vagrant/)")
+    parser.add_argument("-i", "--inventory", metavar="ARQUIVO")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:
+        return int(done.code or 0)
+    if args.vagrant is not None:
+        inventory = vagrant_inventory(args.vagrant)
+    else:
+        inventory = resolve_inventory(args.inventory)
+    print(to_ansible_yaml(inventory), end="")
+    return EXIT_PASSED
+
+
 def run(argv: Sequence[str]) -> int:
     if argv and argv[0] == "class":
         return run_class(argv[1:])
+    if argv and argv[0] == "inventory":
+        return run_inventory(argv[1:])
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as done:  # --help, --version, or a usage error already printed

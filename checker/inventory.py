@@ -193,6 +193,29 @@ def vagrant_inventory(vagrant_dir: Path = DEFAULT_VAGRANT_DIR) -> Inventory:
     return parse_vagrant_ssh_config(run.stdout, f"vagrant ssh-config ({vagrant_dir})")
 
 
+def to_ansible_yaml(inventory: Inventory) -> str:
+    """The inventory in the Ansible YAML form labcheck reads (for `labcheck inventory`)."""
+    children: dict[str, Any] = {}
+    for role in ROLES:
+        hosts = {}
+        for h in inventory.hosts:
+            if h.role != role:
+                continue
+            entry: dict[str, Any] = {"ansible_host": h.address, "ansible_user": h.user}
+            if h.port != 22:
+                entry["ansible_port"] = h.port
+            if h.key_file:
+                entry["ansible_ssh_private_key_file"] = h.key_file
+            if h.become:
+                entry["ansible_become"] = True
+            hosts[h.name] = entry
+        if hosts:
+            children[role] = {"hosts": hosts}
+    header = f"# labcheck: gerado de {inventory.source}\n"
+    return header + yaml.safe_dump({"all": {"children": children}}, sort_keys=False,
+                                   allow_unicode=True)
+
+
 def resolve_inventory(path: str | None) -> Inventory:
     """--inventory, else $LABCHECK_INVENTORY, else the Vagrant lab."""
     chosen = path or os.environ.get(ENV_INVENTORY)

@@ -45,6 +45,8 @@ LAB_KINDS = {"vagrant": "laboratório Vagrant", "nslab": "laboratório em namesp
 KIND_PROBE = "test -d /run/systemd/system"
 HTML_COLORS = {"pass": "#1a7f37", "fail": "#cf222e", "skip": "#6e7781", "error": "#9a6700",
                "warning": "#9a6700"}
+# JupyterLab right-aligns table cells by default; a report reads better from the left.
+CELL = "text-align:left;vertical-align:top"
 SHELL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -107,10 +109,10 @@ def render_html(data: dict[str, Any]) -> str:
         if check["hint"]:
             detail += f"<br><b>Dica:</b> {escape(check['hint'])}"
         rows.append(
-            f"<tr><td style='text-align:left'>{index}. {escape(check['title'])}</td>"
-            f"<td style='color:{color};white-space:nowrap;text-align:left'><b>{symbol}</b> {word}</td>"
-            f"<td style='white-space:nowrap'>{points}</td>"
-            f"<td style='text-align:left'>{detail}</td></tr>"
+            f"<tr><td style='{CELL}'>{index}. {escape(check['title'])}</td>"
+            f"<td style='{CELL};color:{color};white-space:nowrap'><b>{symbol}</b> {word}</td>"
+            f"<td style='{CELL};white-space:nowrap'>{points}</td>"
+            f"<td style='{CELL}'>{detail}</td></tr>"
         )
     pending = sum(1 for c in data["checks"]
                   if c["required"] and c["status"] in {Status.FAIL.value, Status.ERROR.value})
@@ -123,8 +125,9 @@ def render_html(data: dict[str, Any]) -> str:
     return (
         "<div class='labcheck-report'>"
         f"<p><b>labcheck · {escape(data['title'])}</b><br>Laboratório: {escape(data['source'])}</p>"
-        "<table class='labcheck-table'><thead><tr><th>Passo</th><th>Situação</th><th>Pontos</th>"
-        f"<th>Mensagem</th></tr></thead><tbody>{''.join(rows)}</tbody></table>{problems}"
+        "<table class='labcheck-table'><thead><tr>"
+        + "".join(f"<th style='{CELL}'>{h}</th>" for h in ("Passo", "Situação", "Pontos", "Mensagem"))
+        + f"</tr></thead><tbody>{''.join(rows)}</tbody></table>{problems}"
         f"<p style='color:{color}'><b>Resultado: {data['score']}/{data['max_score']} pontos — "
         f"{verdict}</b>{scope}</p></div>"
     )

@@ -94,3 +94,12 @@ def test_vagrant_ssh_config_becomes_an_inventory():
     assert node1.role == "cluster" and node1.become and not node1.verify_host_key
     assert node1.key_file.endswith("node1/libvirt/private_key")
     assert inv.host("node3").role == "remote"
+
+
+def test_vagrant_inventory_round_trips_through_ansible_yaml():
+    from checker.inventory import to_ansible_yaml
+
+    inv = parse_vagrant_ssh_config(VAGRANT_SSH_CONFIG, "vagrant")
+    again = parse_inventory(to_ansible_yaml(inv), "gerado.yaml")
+    assert [(h.name, h.address, h.role, h.user, h.key_file, h.become) for h in again.hosts] == [
+        (h.name, h.address, h.role, h.user, h.key_file, h.become) for h in inv.hosts]
