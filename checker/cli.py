@@ -18,6 +18,7 @@ from checker.errors import (
     EXIT_UNREACHABLE,
     EXIT_USAGE,
     LabcheckError,
+    NodeError,
     UsageError,
 )
 from checker.exercises import available, load_exercise
@@ -46,6 +47,11 @@ exemplos:
   labcheck exercise2 --cib cib-salva.xml      (só os passos de configuração)
   labcheck class exercise2 --inventories turma/ --out notas/   (a turma inteira)
   labcheck inventory --vagrant turma/ana > inventarios/ana.yaml (inventário de um lab Vagrant)
+
+instrutor (alteram o laboratório, só quando pedido):
+  labcheck start exercise2        confere o laboratório e grava a configuração inicial
+  labcheck reset exercise2        volta à configuração inicial (pergunta antes; --yes)
+  labcheck reset --snapshot       restaura os snapshots Vagrant de todos os nós juntos
 """
 
 EPILOG = f"""\
@@ -124,8 +130,73 @@ def build_class_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def run_class_reset(argv: Sequence[str]) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from checker.classroom import student_inventories
+    from checker.inventory import load_inventory
+    from checker.labops import apply_reset, plan_reset
+
+    parser = build_reset_parser("labcheck class reset")
+    parser.add_argument("--inventories", metavar="PASTA", type=Path, required=True)
+    parser.add_argument("-j", "--jobs", metavar="N", type=int, default=4)
+    add_ssh_arguments(parser)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:
+        return int(done.code or 0)
+    if not args.exercise:
+        raise UsageError("Diga qual exercício: labcheck class reset EXERCÍCIO --inventories PASTA")
+    exercise = load_exercise(args.exercise)
+    ssh = ssh_options(args)
+    students = student_inventories(args.inventories)
+
+    def plan(item):
+        name, path = item
+        try:
+            inventory = load_inventory(path)
+            return name, inventory, plan_reset(exercise, inventory, ssh), None
+        except LabcheckError as exc:
+            return name, None, None, exc
+
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        plans = list(pool.map(plan, students.items()))
+    failures = [error for _, _, p, error in plans if p is None]
+    todo = [(name, inv, p) for name, inv, p, _ in plans if p is not None and not p.empty]
+    for name, _, p, error in plans:
+        if p is None:
+            print(f"{name}: não será restaurado — {error}")
+        elif p.empty:
+            print(f"{name}: já está na configuração inicial")
+        else:
+            print(f"{name}: será removido\n{p.describe()}")
+    if todo and (args.yes or confirm(f"Restaurar {len(todo)} laboratório(s)? [s/N]")):
+        def apply(item):
+            name, inventory, p = item
+            try:
+                apply_reset(p, inventory, ssh)
+                return name, None
+            except LabcheckError as exc:
+                return name, exc
+
+        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            for name, error in pool.map(apply, todo):
+                print(f"{name}: {'restaurado' if error is None else f'falhou — {error}'}")
+                if error is not None:
+                    failures.append(error)
+    elif todo:
+        print("Nada foi alterado.")
+        return EXIT_USAGE
+    if any(isinstance(e, NodeError) for e in failures):
+        return EXIT_UNREACHABLE
+    return EXIT_USAGE if failures else EXIT_PASSED
+
+
 def run_class(argv: Sequence[str]) -> int:
     from tqdm import tqdm
+
+    if argv and argv[0] == "reset":
+        return run_class_reset(argv[1:])
 
     from checker.class_report import STATUS_PT, summary_table, write_gradebook
     from checker.classroom import ERROR, UNREACHABLE, grade_class, student_inventories
@@ -195,9 +266,109 @@ def run_inventory(argv: Sequence[str]) -> int:
     return EXIT_PASSED
 
 
+def confirm(question: str) -> bool:
+    """Ask on the terminal; no answer (EOF) is a no."""
+    print(question, end=" ", flush=True)
+    try:
+        answer = input()
+    except EOFError:
+        print()
+        return False
+    return answer.strip().lower() in {"s", "sim", "y", "yes"}
+
+
+def run_start(argv: Sequence[str]) -> int:
+    from checker.labops import start
+
+    parser = argparse.ArgumentParser(
+        prog="labcheck start",
+        description="Confere se o laboratório está pronto para o exercício e grava a "
+                    "configuração inicial do cluster (usada pelo labcheck reset).")
+    parser.add_argument("exercise", metavar="EXERCÍCIO")
+    parser.add_argument("-i", "--inventory", metavar="ARQUIVO")
+    parser.add_argument("--force", action="store_true",
+                        help="regrava a configuração inicial mesmo se já houver uma")
+    add_ssh_arguments(parser)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:
+        return int(done.code or 0)
+    exercise = load_exercise(args.exercise)
+    inventory = resolve_inventory(args.inventory)
+    result = start(exercise, inventory, ssh_options(args), args.force)
+    print(f"labcheck start · {exercise.title}")
+    print("\n".join(result.lines))
+    if not result.ready:
+        print("\nO laboratório não está pronto: corrija o que está marcado com ✘.")
+        return EXIT_STEP_FAILED
+    print(f"\nPronto. {exercise.summary}")
+    return EXIT_PASSED
+
+
+def build_reset_parser(prog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Devolve o cluster à configuração inicial do exercício (gravada pelo "
+                    "labcheck start): mostra o que será removido, pergunta, guarda uma cópia "
+                    "da CIB substituída e limpa o estado dos recursos.")
+    parser.add_argument("exercise", metavar="EXERCÍCIO", nargs="?")
+    parser.add_argument("-y", "--yes", action="store_true", help="não pergunta antes de apagar")
+    return parser
+
+
+def run_reset(argv: Sequence[str]) -> int:
+    from checker.inventory import DEFAULT_VAGRANT_DIR
+    from checker.labops import apply_reset, plan_reset, rebuild, reset_snapshot
+
+    parser = build_reset_parser("labcheck reset")
+    parser.add_argument("-i", "--inventory", metavar="ARQUIVO")
+    parser.add_argument("--snapshot", metavar="NOME", nargs="?", const="base",
+                        help="laboratório Vagrant: restaura o snapshot NOME (padrão: base) de "
+                             "todos os nós juntos e espera o cluster")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="laboratório Vagrant: destrói e recria todas as VMs")
+    add_ssh_arguments(parser)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:
+        return int(done.code or 0)
+    inventory = resolve_inventory(args.inventory)
+    ssh = ssh_options(args)
+    if args.rebuild or args.snapshot:
+        what = "destruir e recriar" if args.rebuild else f"restaurar o snapshot {args.snapshot} de"
+        if not args.yes and not confirm(f"Vai {what} todas as VMs do laboratório. Continuar? [s/N]"):
+            print("Nada foi alterado.")
+            return EXIT_USAGE
+        if args.rebuild:
+            rebuild(DEFAULT_VAGRANT_DIR)
+        else:
+            reset_snapshot(inventory, ssh, DEFAULT_VAGRANT_DIR, args.snapshot)
+        print("Laboratório restaurado.")
+        return EXIT_PASSED
+    if not args.exercise:
+        raise UsageError("Diga qual exercício: labcheck reset EXERCÍCIO (ou --snapshot).")
+    exercise = load_exercise(args.exercise)
+    plan = plan_reset(exercise, inventory, ssh)
+    print(f"labcheck reset · {exercise.title} · lido de {plan.host.name}")
+    if plan.empty:
+        print("A configuração já é a inicial; nada a fazer.")
+        return EXIT_PASSED
+    print("Será removido do cluster:\n" + plan.describe())
+    if not args.yes and not confirm("Apagar isso e restaurar a configuração inicial? [s/N]"):
+        print("Nada foi alterado.")
+        return EXIT_USAGE
+    node_backup, local_backup = apply_reset(plan, inventory, ssh)
+    print(f"Feito. Cópia da CIB substituída: {local_backup} e {node_backup}")
+    return EXIT_PASSED
+
+
 def run(argv: Sequence[str]) -> int:
     if argv and argv[0] == "class":
         return run_class(argv[1:])
+    if argv and argv[0] == "start":
+        return run_start(argv[1:])
+    if argv and argv[0] == "reset":
+        return run_reset(argv[1:])
     if argv and argv[0] == "inventory":
         return run_inventory(argv[1:])
     try:

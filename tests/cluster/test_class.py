@@ -88,3 +88,44 @@ def test_all_reachable_exits_0(classroom, tmp_path: Path):
 def test_missing_folder_is_a_usage_error(tmp_path: Path):
     run = run_class(tmp_path / "nada", tmp_path / "kh", tmp_path / "out")
     assert run.returncode == 2 and "não existe" in run.stderr
+
+
+def test_class_reset_asks_once_and_restores_every_lab(classroom, tmp_path: Path):
+    folder, known = classroom
+    env = {**os.environ, "LABCHECK_KNOWN_HOSTS": str(known), "HOME": str(tmp_path)}
+
+    def labcheck(*args: str, stdin: str = ""):
+        return subprocess.run([sys.executable, "-m", "checker", *args], input=stdin,
+                              capture_output=True, text=True, env=env, timeout=600, cwd=ROOT)
+
+    for name in ("ana", "bruno"):
+        started = labcheck("start", "exercise2", "--force", "-i", str(folder / f"{name}.yaml"))
+        assert started.returncode == 0, started.stdout + started.stderr
+    # a student's work after the baseline
+    ana = yaml_host(folder / "ana.yaml")
+    subprocess.run([str(ROOT / "labs/nslab/nslab"), "exec", "--name", ana, "node1", "--",
+                    "pcs", "resource", "create", "extra", "ocf:pacemaker:Dummy"],
+                   check=True, capture_output=True)
+    # carla: no node of her lab answers (in the gradebook test only node2 was missing)
+    carla = folder / "carla.yaml"
+    carla.write_text(carla.read_text().replace(classroom_lab_address(folder, "node1"),
+                                               f"{SECOND_SUBNET}.98"))
+    run = labcheck("class", "reset", "exercise2", "--inventories", str(folder), "--timeout", "3",
+                   stdin="s\n")
+    assert "Traceback" not in run.stderr
+    assert run.stdout.count("Restaurar 1 laboratório(s)?") == 1
+    assert "ana: será removido" in run.stdout and "recursos: extra" in run.stdout
+    assert "bruno: já está na configuração inicial" in run.stdout
+    assert "carla: não será restaurado" in run.stdout and "davi: não será restaurado" in run.stdout
+    assert "ana: restaurado" in run.stdout
+    assert run.returncode == 3  # carla could not be reached
+
+
+def classroom_lab_address(folder: Path, node: str) -> str:
+    text = (folder / "carla.yaml").read_text()
+    return text.split(f"{node}: {{ansible_host: ")[1].split("}")[0]
+
+
+def yaml_host(inventory: Path) -> str:
+    """The nslab lab name behind an inventory (from its key path)."""
+    return inventory.read_text().split("labcheck-nslab/")[1].split("/")[0]

@@ -1,0 +1,76 @@
+"""labcheck start and reset on the real namespace lab."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT, Lab
+
+
+def labcheck(lab: Lab, *args: str, stdin: str = "", home: Path | None = None):
+    env = {**os.environ, "LABCHECK_INVENTORY": str(lab.inventory),
+           "LABCHECK_KNOWN_HOSTS": str(lab.known_hosts)}
+    if home:
+        env["HOME"] = str(home)
+    run = subprocess.run([sys.executable, "-m", "checker", *args], input=stdin,
+                         capture_output=True, text=True, env=env, timeout=600, cwd=ROOT)
+    assert "Traceback" not in run.stderr, run.stderr
+    return run
+
+
+def resources(lab: Lab) -> str:
+    return lab.sh("node1", "crm_mon -1 --output-as=xml").stdout
+
+
+def test_start_then_reset_brings_the_exercise_back(clean_lab: Lab, tmp_path: Path):
+    lab = clean_lab
+    lab.sh("node1", "rm -rf /var/lib/pacemaker/labcheck; true")
+    lab.sh("node2", "rm -rf /var/lib/pacemaker/labcheck; true")
+    started = labcheck(lab, "start", "exercise2")
+    assert started.returncode == 0, started.stdout + started.stderr
+    assert "configuração inicial em /var/lib/pacemaker/labcheck/exercise2.baseline.xml" \
+        in started.stdout and "node2 (gravada)" in started.stdout
+    assert labcheck(lab, "start", "exercise2").stdout.count("mantida") == 2
+
+    env = {**os.environ, "LAB_KIND": "nslab", "NSLAB_NAME": lab.name}
+    subprocess.run(["bash", str(ROOT / "labs/solutions/exercise2.sh")], env=env, check=True,
+                   capture_output=True, timeout=300)
+    assert lab.labcheck("exercise2").code == 0
+    epoch = lab.cib_epoch()
+
+    # answering "no" (or nothing) changes nothing
+    refused = labcheck(lab, "reset", "exercise2", stdin="n\n", home=tmp_path)
+    assert refused.returncode == 2 and "Nada foi alterado" in refused.stdout
+    assert "ip-remoto" in refused.stdout and "location-ip-remoto-node3-INFINITY" in refused.stdout
+    assert lab.cib_epoch() == epoch
+
+    done = labcheck(lab, "reset", "exercise2", stdin="s\n", home=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    backups = list((tmp_path / ".local/state/labcheck/backups").glob("node1-*.xml"))
+    assert len(backups) == 1 and "ip-remoto" in backups[0].read_text()
+    assert "ip-remoto" not in resources(lab)
+    graded = lab.labcheck("exercise2")
+    assert graded.status("remote-resource") == "fail"
+    assert graded.status("resource-on-remote") == "fail"
+
+    again = labcheck(lab, "reset", "exercise2", "--yes", home=tmp_path)
+    assert again.returncode == 0 and "nada a fazer" in again.stdout
+
+
+def test_reset_without_start_says_what_to_do(clean_lab: Lab, tmp_path: Path):
+    clean_lab.sh("node1", "rm -rf /var/lib/pacemaker/labcheck; true")
+    run = labcheck(clean_lab, "reset", "exercise3", "--yes", home=tmp_path)
+    assert run.returncode == 2 and "labcheck start exercise3" in run.stderr
+
+
+def test_start_reports_a_stopped_node(clean_lab: Lab):
+    clean_lab.nslab("stop-node", "node2")
+    try:
+        run = labcheck(clean_lab, "start", "exercise1")
+    finally:
+        clean_lab.nslab("start-node", "node2")
+    assert run.returncode == 1
+    assert "nós fora do ar: node2" in run.stdout
