@@ -23,7 +23,6 @@ from html import escape
 from pathlib import Path
 from typing import Any, NoReturn
 
-import paramiko
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.display import display
@@ -178,7 +177,7 @@ class LabMagics(Magics):
     def _session(self, host: Host) -> NodeSession:
         session = self._sessions.get(host.name)
         if session is not None:
-            if self._alive(session):
+            if session.is_alive(self.connect_timeout):
                 return session
             self._drop(host.name)
         try:
@@ -191,18 +190,6 @@ class LabMagics(Magics):
             raise
         self._sessions[host.name] = session
         return session
-
-    def _alive(self, session: NodeSession) -> bool:
-        """Whether a cached connection still works: a node that rebooted or was powered off
-        leaves a connection that looks open, so open (and close) a channel to be sure."""
-        transport = session._client.get_transport()  # NodeSession has no liveness check
-        if transport is None or not transport.is_active():
-            return False
-        try:
-            transport.open_session(timeout=self.connect_timeout).close()
-        except (OSError, EOFError, paramiko.SSHException):
-            return False
-        return True
 
     def _drop(self, name: str) -> None:
         session = self._sessions.pop(name, None)

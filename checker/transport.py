@@ -183,6 +183,18 @@ class NodeSession:
             )
         return ScriptResult(status, out, err)
 
+    def is_alive(self, timeout: float = CONNECT_TIMEOUT) -> bool:
+        """Whether the connection still works. A node that rebooted or was powered off leaves
+        a connection that looks open, so open (and close) a channel to be sure."""
+        transport = self._client.get_transport()
+        if transport is None or not transport.is_active():
+            return False
+        try:
+            transport.open_session(timeout=timeout).close()
+        except (OSError, EOFError, paramiko.SSHException):
+            return False
+        return True
+
     def close(self) -> None:
         self._client.close()
 

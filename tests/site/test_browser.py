@@ -111,6 +111,7 @@ def shot(page, name: str, full_page: bool = True) -> None:
         "licoes/7.3-integracoes/agentes-ocf/",
         "exercicios/exercicio-3/",
         "glossario/",
+        "cadernos/exercicio2/",
     ],
 )
 def test_pages_declare_pt_br(session: Session, path: str) -> None:
@@ -190,6 +191,9 @@ def test_screenshots_of_main_pages(browser, site_url: str) -> None:
         solution.locator("summary").click()
         assert solution.get_attribute("open") is not None
         shot(page, "exercicio-2-solucao")
+        page = light.goto("cadernos/exercicio2/")
+        assert page.get_by_text("%load_ext checker.jupyter").count() >= 1
+        shot(page, "caderno-2")
     finally:
         light.close()
 
