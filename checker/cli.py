@@ -75,14 +75,19 @@ def build_parser() -> argparse.ArgumentParser:
                         help="mostra a versão e sai")
     parser.add_argument("exercise", metavar="EXERCÍCIO",
                         help="exercise1, exercise2, exercise3 — ou 'list' para listá-los")
-    parser.add_argument("-i", "--inventory", metavar="ARQUIVO",
-                        help="inventário YAML no formato do Ansible")
+    add_inventory_argument(parser)
     parser.add_argument("-f", "--format", choices=["text", "json", "junit"], default="text",
                         help="formato do relatório (padrão: text)")
     parser.add_argument("--cib", metavar="ARQUIVO", type=Path,
                         help="corrige uma CIB salva (pcs cluster cib > arquivo), sem SSH")
     add_ssh_arguments(parser)
     return parser
+
+
+def add_inventory_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-i", "--inventory", metavar="ARQUIVO",
+                        help=f"inventário YAML no formato do Ansible (padrão: ${ENV_INVENTORY}, "
+                             "senão o laboratório Vagrant)")
 
 
 def add_ssh_arguments(parser: argparse.ArgumentParser) -> None:
@@ -141,10 +146,7 @@ def run_class_reset(argv: Sequence[str]) -> int:
     parser.add_argument("--inventories", metavar="PASTA", type=Path, required=True)
     parser.add_argument("-j", "--jobs", metavar="N", type=int, default=4)
     add_ssh_arguments(parser)
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as done:
-        return int(done.code or 0)
+    args = parser.parse_args(argv)
     if not args.exercise:
         raise UsageError("Diga qual exercício: labcheck class reset EXERCÍCIO --inventories PASTA")
     exercise = load_exercise(args.exercise)
@@ -201,10 +203,7 @@ def run_class(argv: Sequence[str]) -> int:
     from checker.class_report import STATUS_PT, summary_table, write_gradebook
     from checker.classroom import ERROR, UNREACHABLE, grade_class, student_inventories
 
-    try:
-        args = build_class_parser().parse_args(argv)
-    except SystemExit as done:
-        return int(done.code or 0)
+    args = build_class_parser().parse_args(argv)
     if args.jobs < 1:
         raise UsageError("--jobs precisa ser pelo menos 1.")
     exercise = load_exercise(args.exercise)
@@ -253,11 +252,8 @@ def run_inventory(argv: Sequence[str]) -> int:
                     "vagrant ssh-config do laboratório dele.")
     parser.add_argument("--vagrant", metavar="PASTA", type=Path,
                         help="pasta com o Vagrantfile do laboratório (padrão: vagrant/)")
-    parser.add_argument("-i", "--inventory", metavar="ARQUIVO")
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as done:
-        return int(done.code or 0)
+    add_inventory_argument(parser)
+    args = parser.parse_args(argv)
     if args.vagrant is not None:
         inventory = vagrant_inventory(args.vagrant)
     else:
@@ -285,14 +281,11 @@ def run_start(argv: Sequence[str]) -> int:
         description="Confere se o laboratório está pronto para o exercício e grava a "
                     "configuração inicial do cluster (usada pelo labcheck reset).")
     parser.add_argument("exercise", metavar="EXERCÍCIO")
-    parser.add_argument("-i", "--inventory", metavar="ARQUIVO")
+    add_inventory_argument(parser)
     parser.add_argument("--force", action="store_true",
                         help="regrava a configuração inicial mesmo se já houver uma")
     add_ssh_arguments(parser)
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as done:
-        return int(done.code or 0)
+    args = parser.parse_args(argv)
     exercise = load_exercise(args.exercise)
     inventory = resolve_inventory(args.inventory)
     result = start(exercise, inventory, ssh_options(args), args.force)
@@ -321,17 +314,14 @@ def run_reset(argv: Sequence[str]) -> int:
     from checker.labops import apply_reset, plan_reset, rebuild, reset_snapshot
 
     parser = build_reset_parser("labcheck reset")
-    parser.add_argument("-i", "--inventory", metavar="ARQUIVO")
+    add_inventory_argument(parser)
     parser.add_argument("--snapshot", metavar="NOME", nargs="?", const="base",
                         help="laboratório Vagrant: restaura o snapshot NOME (padrão: base) de "
                              "todos os nós juntos e espera o cluster")
     parser.add_argument("--rebuild", action="store_true",
                         help="laboratório Vagrant: destrói e recria todas as VMs")
     add_ssh_arguments(parser)
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as done:
-        return int(done.code or 0)
+    args = parser.parse_args(argv)
     inventory = resolve_inventory(args.inventory)
     ssh = ssh_options(args)
     if args.rebuild or args.snapshot:
@@ -371,10 +361,7 @@ def run(argv: Sequence[str]) -> int:
         return run_reset(argv[1:])
     if argv and argv[0] == "inventory":
         return run_inventory(argv[1:])
-    try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as done:  # --help, --version, or a usage error already printed
-        return int(done.code or 0)
+    args = build_parser().parse_args(argv)
     if args.exercise == "list":
         return list_exercises()
     exercise = load_exercise(args.exercise)
@@ -399,6 +386,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LabcheckError as exc:
         print(f"labcheck: erro: {exc}", file=sys.stderr)
         return exc.exit_code
+    except SystemExit as done:  # argparse: --help, --version, or a usage error it printed
+        return done.code if isinstance(done.code, int) else EXIT_USAGE
     except KeyboardInterrupt:
         print("labcheck: interrompido.", file=sys.stderr)
         return EXIT_INTERRUPTED

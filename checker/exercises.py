@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from checker.checks import CHECKS, CheckSpec
 from checker.errors import DefinitionError
+from checker.yamlfile import load_yaml
 
 ENV_LABS_DIR = "LABCHECK_LABS_DIR"
 DEFAULT_LABS_DIR = Path(__file__).resolve().parent.parent / "labs"
@@ -104,12 +103,7 @@ def _step(data: Any, where: str) -> Step:
 
 
 def parse_exercise(text: str, source: str) -> Exercise:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (linha {mark.line + 1})" if mark else ""
-        raise DefinitionError(f"{source}: YAML inválido{where}.") from None
+    data = load_yaml(text, source, DefinitionError)
     if not isinstance(data, dict):
         raise DefinitionError(f"{source}: esperado um mapeamento no topo do arquivo.")
     steps_data = _require(data, "steps", list, source)

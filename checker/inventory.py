@@ -18,6 +18,7 @@ import paramiko
 import yaml
 
 from checker.errors import InventoryError
+from checker.yamlfile import load_yaml
 
 ROLES = ("cluster", "remote")
 ENV_INVENTORY = "LABCHECK_INVENTORY"
@@ -104,12 +105,7 @@ def _host_from_vars(name: str, role: str, variables: dict[str, Any], source: str
 
 def parse_inventory(text: str, source: str) -> Inventory:
     """Parse Ansible YAML inventory text; `source` names it in messages."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (linha {mark.line + 1}, coluna {mark.column + 1})" if mark else ""
-        raise InventoryError(f"Inventário {source}: YAML inválido{where}.") from None
+    data = load_yaml(text, f"Inventário {source}", InventoryError)
     root = _mapping(data, "raiz", source)
     top = _mapping(root.get("all", root), "all", source)
     all_vars = _mapping(top.get("vars"), "all.vars", source)
