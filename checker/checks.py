@@ -258,7 +258,21 @@ def vm_config_on_all_nodes(facts: LabFacts, params: Params) -> Outcome:
     return passed(f"{paths} presente em todos os nós do cluster, com os discos acessíveis.")
 
 
-@check("resource_running_once", {"cib", "status"}, agent="ocf:heartbeat:VirtualDomain")
+def _running_outside_cluster(facts: LabFacts, vm: Primitive, cluster_node: str) -> list[str]:
+    """Hosts other than `cluster_node` where libvirt runs the VM's domain: a VM started by
+    hand beside the cluster's copy writes to the same disk from two hosts."""
+    names = {c.domain for n in facts.cluster_nodes() for c in n.vm_configs()
+             if c.path == vm.params.get("config") and c.domain}
+    elsewhere = []
+    for node in facts.cluster_nodes():
+        domains = node.libvirt_domains()  # None where virsh is missing (namespace lab)
+        if node.host.name != cluster_node and domains and names & domains[1]:
+            elsewhere.append(node.host.name)
+    return elsewhere
+
+
+@check("resource_running_once", {"cib", "status", "libvirt_domains", "vm_configs"},
+       agent="ocf:heartbeat:VirtualDomain")
 def resource_running_once(facts: LabFacts, params: Params) -> Outcome:
     assert facts.status is not None
     vms = _vm_primitives(facts, params)
@@ -271,6 +285,12 @@ def resource_running_once(facts: LabFacts, params: Params) -> Outcome:
         if any(i.failed for i in instances):
             messages.append(f"{vm.id} está em falha")
         elif len(nodes) == 1:
+            outside = _running_outside_cluster(facts, vm, nodes[0])
+            if outside:
+                return failed(
+                    f"{vm.id} roda sob o cluster em {nodes[0]}, mas o libvirt também a roda em "
+                    f"{_names(outside)}: duas cópias no mesmo disco o corrompem.",
+                    f"Em {outside[0]}: virsh destroy <domínio>; inicie a VM só pelo cluster.")
             return passed(f"{vm.id} em execução sob o cluster em {nodes[0]}.")
         elif not nodes:
             messages.append(f"{vm.id} está parado")
