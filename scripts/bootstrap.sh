@@ -11,8 +11,9 @@ APT_PACKAGES=(
   iproute2 util-linux procps psmisc
   # the grader's ansible_become path is tested with a real sudo
   sudo
-  # exercise 3 on the namespace lab: a real PostgreSQL under ocf:heartbeat:pgsql
-  postgresql postgresql-client
+  # exercise 3 on the namespace lab: a real PostgreSQL under ocf:heartbeat:pgsql; PAF's
+  # pgsqlms agent so the site's promotable-clone command is checked by real pcs
+  postgresql postgresql-client resource-agents-paf
   # the course site's browser tests, and ocf-tester's meta-data validation (xmllint)
   chromium libxml2-utils
 )

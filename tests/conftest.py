@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -112,3 +113,17 @@ def clean_lab(lab: Lab) -> Lab:
     """The lab as right after `nslab up`: no resources, no keys, no remote node."""
     lab.nslab("reset")
     return lab
+
+
+@pytest.fixture(scope="session")
+def course_agent() -> Path:
+    """The custom OCF agent of lesson 7.3.4, installed where the lesson says. The namespace
+    lab's nodes share this machine's /usr, so it is installed on every node at once."""
+    agent_dir = Path("/usr/lib/ocf/resource.d/labcheck")
+    created = not agent_dir.exists()
+    agent_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "labs" / "agents" / "labapp", agent_dir / "labapp")
+    yield agent_dir / "labapp"
+    (agent_dir / "labapp").unlink(missing_ok=True)
+    if created:
+        shutil.rmtree(agent_dir, ignore_errors=True)
