@@ -127,12 +127,11 @@ def render_junit(report: Report) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
 
 
-RENDERERS = {"text": None, "json": render_json, "junit": render_junit}
-
-
 def write(report: Report, fmt: str, stream: TextIO | None = None) -> None:
     stream = stream or sys.stdout
-    if fmt == "text":
-        stream.write(render_text(report, color=use_color(stream)))
-    else:
-        stream.write(RENDERERS[fmt](report))
+    renderers = {
+        "text": lambda r: render_text(r, color=use_color(stream)),
+        "json": render_json,
+        "junit": render_junit,
+    }
+    stream.write(renderers[fmt](report))
