@@ -36,7 +36,9 @@ def _symbol(result: StepResult) -> tuple[str, str]:
 def render_text(report: Report, color: bool = False, width: int = 88) -> str:
     ex = report.exercise
     lines = [_paint(f"labcheck · {ex.title}", "1", color), f"Laboratório: {report.source}", ""]
-    wrap = textwrap.TextWrapper(width=width, initial_indent=" " * 6, subsequent_indent=" " * 6)
+    # break_on_hyphens=False: a command like resource-stickiness=100 must stay whole
+    wrap = textwrap.TextWrapper(width=width, initial_indent=" " * 6, subsequent_indent=" " * 6,
+                                break_on_hyphens=False, break_long_words=False)
     for index, result in enumerate(report.results, 1):
         symbol, code = _symbol(result)
         step = result.step
