@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# End-to-end proof of the Vagrant lab: build the box, `vagrant up`, grade a fresh lab
+# (every exercise must FAIL), apply the reference solutions (each must then PASS), and
+# print how long each stage took. Run as root from anywhere:
+#
+#   labs/vagrant-e2e.sh                 # LAB_DRIVER=qemu by default here (no nested KVM)
+#   KEEP=1 labs/vagrant-e2e.sh          # leave the lab running at the end
+#   SKIP_BUILD=1 labs/vagrant-e2e.sh    # reuse vagrant/box/labcheck-debian12.box if present
+#   EXERCISES="2 3" labs/vagrant-e2e.sh # only some exercises
+#   REUSE_LAB=1 KEEP=1 labs/vagrant-e2e.sh  # grade + solve on the lab already up
+#
+# Without systemd on the host, virtlogd and libvirtd are started here (as daemons).
+# Logs go to $LOG_DIR (default /var/tmp/labcheck-vagrant-e2e).
+set -uo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VAGRANT_DIR="$REPO/vagrant"
+LOG_DIR="${LOG_DIR:-/var/tmp/labcheck-vagrant-e2e}"
+LABCHECK="${LABCHECK:-$REPO/.venv/bin/labcheck}"
+EXERCISES="${EXERCISES:-1 2 3}"
+export LAB_DRIVER="${LAB_DRIVER:-qemu}"
+export LAB_KIND=vagrant
+unset LABCHECK_INVENTORY   # labcheck must find the nodes through `vagrant ssh-config`
+mkdir -p "$LOG_DIR"
+
+declare -a T_NAME T_SECS T_RESULT
+failures=0
+stage() {  # stage NAME EXPECT(0|fail|any) CMD... — runs CMD, logs it, records time and verdict
+  local name=$1 expect=$2; shift 2
+  local log="$LOG_DIR/$(echo "$name" | tr ' /' '__').log" start rc verdict
+  printf '==> %-34s ' "$name"
+  start=$(date +%s)
+  "$@" >"$log" 2>&1; rc=$?
+  local secs=$(( $(date +%s) - start ))
+  case "$expect:$rc" in
+    0:0|any:*) verdict=ok ;;
+    fail:1) verdict=ok ;;                      # labcheck: a step failed, as expected
+    *) verdict="FALHOU (rc=$rc)"; failures=$((failures + 1)) ;;
+  esac
+  T_NAME+=("$name"); T_SECS+=("$secs"); T_RESULT+=("$([[ $verdict == ok ]] && echo "ok (rc=$rc)" || echo "$verdict")")
+  printf '%4ss  %s\n' "$secs" "$verdict"
+  [[ $verdict == ok ]] || tr '\r' '\n' <"$log" | grep -av '^Progress\|Progress: [0-9]' | tail -25 | sed 's/^/    | /'
+  return $rc
+}
+table() {
+  echo
+  printf '%-36s %8s  %s\n' "etapa" "tempo" "resultado"
+  local i total=0
+  for i in "${!T_NAME[@]}"; do
+    printf '%-36s %6ss  %s\n' "${T_NAME[$i]}" "${T_SECS[$i]}" "${T_RESULT[$i]}"
+    total=$((total + T_SECS[i]))
+  done
+  printf '%-36s %6ss\n' "total" "$total"
+  echo "logs: $LOG_DIR"
+}
+
+start_libvirt() {
+  pgrep -x virtlogd >/dev/null || virtlogd -d
+  pgrep -x libvirtd >/dev/null || libvirtd -d
+  for _ in $(seq 1 20); do virsh -c qemu:///system version >/dev/null 2>&1 && return 0; sleep 0.5; done
+  return 1
+}
+build_box() {
+  if [[ ${SKIP_BUILD:-0} == 1 && -f $VAGRANT_DIR/box/labcheck-debian12.box ]]; then
+    vagrant box list | grep -q '^labcheck/debian12 ' || vagrant box add --name labcheck/debian12 --force "$VAGRANT_DIR/box/labcheck-debian12.box"
+    return
+  fi
+  "$VAGRANT_DIR/box/build.sh"
+}
+vagrant_up() { (cd "$VAGRANT_DIR" && vagrant up); }
+vagrant_destroy() { (cd "$VAGRANT_DIR" && vagrant destroy -f); }
+grade() { (cd / && "$LABCHECK" "exercise$1"); }
+solve() { "$REPO/labs/solutions/exercise$1.sh"; }
+lab_status() { (cd "$VAGRANT_DIR" && vagrant status && vagrant ssh node1 -c 'sudo pcs status'); }
+
+trap 'table' EXIT
+[[ $(id -u) == 0 ]] || { echo "rode como root" >&2; exit 2; }
+[[ -x $LABCHECK ]] || { echo "labcheck não encontrado em $LABCHECK (make test instala o .venv)" >&2; exit 2; }
+
+stage "libvirtd" 0 start_libvirt || exit 1
+if [[ ${REUSE_LAB:-0} == 1 ]]; then
+  echo "REUSE_LAB=1: sem build nem vagrant up; uso o laboratório que já está no ar"
+else
+  stage "box (build.sh)" 0 build_box || exit 1
+  if (cd "$VAGRANT_DIR" && vagrant status 2>/dev/null | grep -q 'running (libvirt)'); then
+    stage "vagrant destroy (lab antigo)" 0 vagrant_destroy
+  fi
+  stage "vagrant up (driver $LAB_DRIVER)" 0 vagrant_up || exit 1
+fi
+stage "pcs status" any lab_status
+for n in $EXERCISES; do stage "labcheck exercise$n (lab novo)" fail grade "$n"; done
+for n in $EXERCISES; do
+  stage "solução exercise$n" 0 solve "$n"
+  stage "labcheck exercise$n (resolvido)" 0 grade "$n"
+done
+if [[ ${KEEP:-0} != 1 ]]; then stage "vagrant destroy" 0 vagrant_destroy; fi
+[[ $failures == 0 ]] && echo "E2E OK" || echo "E2E: $failures etapa(s) falharam"
+exit $(( failures > 0 ))

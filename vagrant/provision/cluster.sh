@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Forms the cluster from one node (the Vagrantfile runs it on the last cluster node):
+#   pcs host auth + pcs cluster setup lab node1 addr=... node2 addr=... --start --enable --wait
+# and stonith-enabled=false. Idempotent: does nothing to a cluster that already exists.
+#
+# Why no fencing: a fence agent for these VMs (fence_virsh / fence_xvm) must reach the
+# hypervisor that runs them — the student's own machine — with credentials, and the lab
+# network has no route there. So the lab runs without STONITH, which is acceptable ONLY
+# in a lab: lesson 7.1 explains why production clusters need fencing.
+set -euo pipefail
+: "${LAB_CLUSTER_NAME:?}" "${LAB_CLUSTER_NODES:?}" "${LAB_HACLUSTER_PASSWORD:?}"
+
+names=() setup_args=()
+for pair in $LAB_CLUSTER_NODES; do
+  names+=("${pair%%=*}")
+  setup_args+=("${pair%%=*}" "addr=${pair#*=}")
+done
+
+if ! grep -qx "[[:space:]]*cluster_name: $LAB_CLUSTER_NAME" /etc/corosync/corosync.conf 2>/dev/null; then
+  # With `vagrant up` in parallel the other nodes may still be booting: wait for pcsd.
+  for n in "${names[@]}"; do
+    for i in $(seq 1 120); do
+      (exec 3<>"/dev/tcp/$n/2224") 2>/dev/null && break
+      [[ $i == 120 ]] && { echo "cluster: pcsd de $n não respondeu em 10 min" >&2; exit 1; }
+      sleep 5
+    done
+  done
+  for i in 1 2 3 4 5 6; do
+    pcs host auth --request-timeout=600 "${names[@]}" -u hacluster -p "$LAB_HACLUSTER_PASSWORD" && break
+    [[ $i == 6 ]] && exit 1
+    sleep 10
+  done
+  # Under emulation (TCG) pcsd may take longer than pcs' 60 s to answer the first
+  # requests (`pcs cluster setup` has no --request-timeout): try again.
+  for i in 1 2 3; do
+    pcs cluster setup "$LAB_CLUSTER_NAME" "${setup_args[@]}" --start --enable --wait=600 && break
+    [[ $i == 3 ]] && exit 1
+    sleep 20
+  done
+fi
+
+pcs cluster start --all --wait=600 >/dev/null 2>&1 || true
+for i in $(seq 1 60); do
+  pcs property set stonith-enabled=false 2>/dev/null && break
+  sleep 5
+done
+# Wait until every node is online, so the first `labcheck` sees a whole cluster.
+for i in $(seq 1 120); do
+  online=$(crm_mon -1 --output-as=xml 2>/dev/null | grep -c 'online="true"' || true)
+  [[ $online -ge ${#names[@]} ]] && break
+  sleep 5
+done
+pcs status

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# node3: only the base system — no pacemaker, corosync or pcs (exercise 2 installs
+# pacemaker-remote and pcs from the local repository /srv/lab/debs). It also serves the
+# exercise 1 VM's disk over NFS to node1 and node2. Idempotent.
+set -euo pipefail
+: "${LAB_SUBNET:?}"
+
+# The box is the same for every node; take the cluster stack off this one. The .debs
+# stay in /srv/lab/debs, so `apt-get install pacemaker-remote pcs` works offline.
+if dpkg -s pacemaker >/dev/null 2>&1 || dpkg -s corosync >/dev/null 2>&1 || dpkg -s pcs >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive apt-get purge -y -q pacemaker pacemaker-cli-utils corosync pcs >/dev/null
+fi
+# The box's Pacemaker authkey is not the cluster's: exercise 2 brings the right one.
+if ! dpkg -s pacemaker-remote >/dev/null 2>&1; then rm -f /etc/pacemaker/authkey; fi
+# No hypervisor work here either.
+systemctl disable --now libvirtd.service libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket >/dev/null 2>&1 || true
+
+# NFS export with the exercise 1 VM's disk (no_root_squash: libvirt on the hosts
+# changes the image's owner when it starts the VM).
+mkdir -p /srv/nfs/images
+if [[ ! -f /srv/nfs/images/vm1.qcow2 ]]; then
+  qemu-img create -q -f qcow2 /srv/nfs/images/vm1.qcow2 64M
+fi
+line="/srv/nfs/images $LAB_SUBNET.0/24(rw,sync,no_subtree_check,no_root_squash)"
+grep -qxF "$line" /etc/exports || echo "$line" >>/etc/exports
+systemctl enable --now nfs-server.service
+exportfs -ra
+exportfs -v
+echo "node3: base system + NFS ok"
