@@ -10,6 +10,9 @@ if [[ $LAB_KIND == vagrant ]]; then
 # --8<-- [start:install]
 # No node3. Debian 12 (em RHEL/AlmaLinux: dnf install -y pacemaker-remote resource-agents pcs)
 apt-get install -y pacemaker-remote resource-agents pcs
+# O pacote já inicia o pacemaker_remote; o add-remote recusa um nó com ele rodando
+# ("The host seems to be in a cluster already") e o inicia de novo ele mesmo.
+systemctl stop pacemaker_remote
 systemctl enable --now pcsd
 echo 'hacluster:labcheck' | chpasswd
 # --8<-- [end:install]
