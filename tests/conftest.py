@@ -78,6 +78,13 @@ class Lab:
         assert "Traceback" not in run.stderr, run.stderr
         return Graded(run.returncode, run.stdout, run.stderr)
 
+    def solve(self, exercise: str) -> None:
+        """Run the reference solution labs/solutions/EXERCISE.sh on this lab."""
+        env = {**os.environ, "LAB_KIND": "nslab", "NSLAB_NAME": self.name}
+        run = subprocess.run(["bash", str(ROOT / "labs" / "solutions" / f"{exercise}.sh")],
+                             env=env, capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stdout + run.stderr
+
     def cib_epoch(self) -> tuple[str, str]:
         out = self.sh("node1", "cibadmin -Q | head -n 1").stdout
         import re

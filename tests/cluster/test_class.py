@@ -21,10 +21,7 @@ SECOND_SUBNET = os.environ.get("LABCHECK_TEST_SUBNET2", "192.168.225")
 def solved_lab():
     """A second student's lab, with exercise 2 done."""
     second = start_lab(SECOND_LAB, SECOND_SUBNET)
-    env = {**os.environ, "LAB_KIND": "nslab", "NSLAB_NAME": second.name}
-    run = subprocess.run(["bash", str(ROOT / "labs/solutions/exercise2.sh")], env=env,
-                         capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stdout + run.stderr
+    second.solve("exercise2")
     yield second
     stop_lab(second)
 

@@ -4,8 +4,6 @@ ocf:pacemaker:Dummy agent in their parameters (a definition made for the test)."
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,6 @@ import yaml
 
 from tests.conftest import ROOT, Lab
 
-SOLUTION = ROOT / "labs" / "solutions" / "exercise1.sh"
 VM_RESOURCE = ("pcs resource create vm1 ocf:heartbeat:VirtualDomain config=/etc/pacemaker/vm1.xml"
                " hypervisor=qemu:///system migration_transport=ssh op monitor interval=30s"
                " meta allow-migrate=true --disabled")
@@ -26,11 +23,6 @@ DOMAIN_XML = f"""<domain type='qemu'>
 """
 
 
-def solve_ssh(lab: Lab) -> None:
-    env = {**os.environ, "LAB_KIND": "nslab", "NSLAB_NAME": lab.name}
-    run = subprocess.run(["bash", str(SOLUTION)], env=env, capture_output=True, text=True,
-                         timeout=300)
-    assert run.returncode == 0, run.stdout + run.stderr
 
 
 def test_ssh_without_host_keys_then_without_authorized_keys_then_solved(clean_lab: Lab):
@@ -46,7 +38,7 @@ def test_ssh_without_host_keys_then_without_authorized_keys_then_solved(clean_la
     assert "Permission denied" in graded.check("ssh-between-hosts")["message"]
     assert "ssh-copy-id" in graded.check("ssh-between-hosts")["hint"]
 
-    solve_ssh(clean_lab)
+    clean_lab.solve("exercise1")
     graded = clean_lab.labcheck("exercise1")
     assert graded.status("ssh-between-hosts") == "pass"
     assert "node1 ↔ node2" in graded.check("ssh-between-hosts")["message"]

@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-
 import pytest
 
-from tests.conftest import ROOT, Lab
-
-SOLUTION = ROOT / "labs" / "solutions" / "exercise2.sh"
-
-
-def solve(lab: Lab) -> None:
-    env = {**os.environ, "LAB_KIND": "nslab", "NSLAB_NAME": lab.name}
-    run = subprocess.run(["bash", str(SOLUTION)], env=env, capture_output=True, text=True,
-                         timeout=300)
-    assert run.returncode == 0, run.stdout + run.stderr
+from tests.conftest import Lab
 
 
 def test_fresh_lab_fails_with_hints(clean_lab: Lab):
@@ -35,7 +23,7 @@ def test_fresh_lab_fails_with_hints(clean_lab: Lab):
 @pytest.fixture(scope="module")
 def solved(lab: Lab) -> Lab:
     lab.nslab("reset")
-    solve(lab)
+    lab.solve("exercise2")
     return lab
 
 
@@ -73,7 +61,7 @@ def test_saved_cib_is_graded_offline(solved: Lab, tmp_path):
 
 
 def test_constraint_missing_is_named(clean_lab: Lab):
-    solve(clean_lab)
+    clean_lab.solve("exercise2")
     clean_lab.sh("node1", "pcs constraint location delete location-ip-remoto-node3-INFINITY"
                           " && pcs constraint location ip-remoto avoids node1 node2"
                           " && crm_resource --wait --timeout=60s")
@@ -84,7 +72,7 @@ def test_constraint_missing_is_named(clean_lab: Lab):
 
 
 def test_different_authkey_on_the_remote_node(clean_lab: Lab):
-    solve(clean_lab)
+    clean_lab.solve("exercise2")
     clean_lab.sh("node3", "dd if=/dev/urandom of=/etc/pacemaker/authkey bs=256 count=1 "
                           "status=none")
     graded = clean_lab.labcheck("exercise2")
@@ -93,7 +81,7 @@ def test_different_authkey_on_the_remote_node(clean_lab: Lab):
 
 
 def test_remoted_stopped(clean_lab: Lab):
-    solve(clean_lab)
+    clean_lab.solve("exercise2")
     clean_lab.nslab("remote-stop")
     graded = clean_lab.labcheck("exercise2")
     assert graded.status("remoted-running") == "fail"
