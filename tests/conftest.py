@@ -127,10 +127,13 @@ def course_agent() -> Path:
     """The custom OCF agent of lesson 7.3.4, installed where the lesson says. The namespace
     lab's nodes share this machine's /usr, so it is installed on every node at once."""
     agent_dir = Path("/usr/lib/ocf/resource.d/labcheck")
-    created = not agent_dir.exists()
+    agent = agent_dir / "labapp"
+    # Remove only what this run put there (another test run may share the machine).
+    created_dir, created_agent = not agent_dir.exists(), not agent.exists()
     agent_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "labs" / "agents" / "labapp", agent_dir / "labapp")
-    yield agent_dir / "labapp"
-    (agent_dir / "labapp").unlink(missing_ok=True)
-    if created:
+    shutil.copy(ROOT / "labs" / "agents" / "labapp", agent)
+    yield agent
+    if created_agent:
+        agent.unlink(missing_ok=True)
+    if created_dir:
         shutil.rmtree(agent_dir, ignore_errors=True)
