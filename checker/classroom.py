@@ -58,14 +58,9 @@ def grade_student(student: str, path: Path, exercise: Exercise, ssh: SshOptions)
         report = grade(exercise, facts)
     except LabcheckError as exc:
         return StudentResult(student, path, ERROR, None, str(exc), time.perf_counter() - started)
-    if facts.unreachable():
-        status = UNREACHABLE
-        detail = "; ".join(f"{n.host.name}: {n.error}" for n in facts.unreachable())
-    elif facts.cib is None and exercise.needs & {"cib", "status"}:
-        status, detail = ERROR, facts.cib_problem or "CIB ilegível"
-    else:
-        status, detail = (PASSED if report.passed else FAILED), ""
-    return StudentResult(student, path, status, report, detail, time.perf_counter() - started)
+    detail = "; ".join(report.problems) if report.verdict in {UNREACHABLE, ERROR} else ""
+    return StudentResult(student, path, report.verdict, report, detail,
+                         time.perf_counter() - started)
 
 
 def grade_class(

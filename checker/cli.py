@@ -23,7 +23,7 @@ from checker.errors import (
 )
 from checker.exercises import available, load_exercise
 from checker.gather import SshOptions, facts_from_cib_file, gather
-from checker.grading import Report, grade
+from checker.grading import grade
 from checker.inventory import (
     ENV_INVENTORY,
     resolve_inventory,
@@ -236,12 +236,8 @@ def list_exercises() -> int:
     return EXIT_PASSED
 
 
-def exit_code(report: Report, unreachable: bool, cluster_unreadable: bool) -> int:
-    if unreachable:
-        return EXIT_UNREACHABLE
-    if cluster_unreadable:
-        return EXIT_CLUSTER_UNREADABLE
-    return EXIT_PASSED if report.passed else EXIT_STEP_FAILED
+EXIT_BY_VERDICT = {"passed": EXIT_PASSED, "failed": EXIT_STEP_FAILED,
+                   "unreachable": EXIT_UNREACHABLE, "error": EXIT_CLUSTER_UNREADABLE}
 
 
 def run_inventory(argv: Sequence[str]) -> int:
@@ -372,9 +368,7 @@ def run(argv: Sequence[str]) -> int:
         facts, _ = gather(inventory, exercise.needs, ssh_options(args))
     report = grade(exercise, facts)
     write(report, args.format)
-    needs_cluster = bool(exercise.needs & {"cib", "status"})
-    return exit_code(report, bool(facts.unreachable()),
-                     needs_cluster and facts.cib is None and not facts.offline)
+    return EXIT_BY_VERDICT[report.verdict]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -44,7 +44,22 @@ class Report:
     exercise: Exercise
     results: tuple[StepResult, ...]
     source: str
-    problems: tuple[str, ...] = ()  # unreachable nodes, unreadable cluster
+    unreachable: tuple[str, ...] = ()  # "node: why" for each node that could not be read
+    # Why the cluster could not be read at all, when the exercise needed it.
+    cluster_unreadable: str | None = None
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        return self.unreachable + ((self.cluster_unreadable,) if self.cluster_unreadable else ())
+
+    @property
+    def verdict(self) -> str:
+        """passed | failed | unreachable | error — one lab's outcome, for exit codes and rows."""
+        if self.unreachable:
+            return "unreachable"
+        if self.cluster_unreadable:
+            return "error"
+        return "passed" if self.passed else "failed"
 
     @property
     def score(self) -> int:
@@ -92,7 +107,8 @@ def grade(exercise: Exercise, facts: LabFacts) -> Report:
         if outcome is None:
             outcome = step.check.function(facts, step.params)
         results.append(StepResult(step, outcome))
-    problems = [f"{n.host.name}: {n.error}" for n in facts.unreachable()]
-    if facts.cib_problem and not facts.offline:
-        problems.append(facts.cib_problem)
-    return Report(exercise, tuple(results), facts.inventory.source, tuple(problems))
+    unreachable = tuple(f"{n.host.name}: {n.error}" for n in facts.unreachable())
+    unreadable = None
+    if exercise.needs & MODEL_FACTS and facts.cib is None and not facts.offline:
+        unreadable = facts.cib_problem or "não foi possível ler a CIB"
+    return Report(exercise, tuple(results), facts.inventory.source, unreachable, unreadable)
