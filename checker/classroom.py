@@ -16,7 +16,8 @@ from checker.errors import LabcheckError
 from checker.exercises import Exercise
 from checker.gather import SshOptions, gather
 from checker.grading import Report, grade
-from checker.inventory import load_inventory
+from checker.inventory import Inventory, load_inventory
+from checker.labops import ResetPlan, apply_reset, plan_reset
 
 PASSED, FAILED, UNREACHABLE, ERROR = "passed", "failed", "unreachable", "error"
 
@@ -81,3 +82,42 @@ def grade_class(
             if on_done:
                 on_done(result)
     return [results[name] for name in inventories]
+
+
+@dataclass(frozen=True)
+class ResetItem:
+    """One student's lab in a class reset: what would change, or why it cannot be reset."""
+
+    student: str
+    inventory: Inventory | None
+    plan: ResetPlan | None
+    error: LabcheckError | None
+
+
+def plan_class_reset(exercise: Exercise, inventories: dict[str, Path], ssh: SshOptions,
+                     jobs: int = 4) -> list[ResetItem]:
+    def plan(item: tuple[str, Path]) -> ResetItem:
+        name, path = item
+        try:
+            inventory = load_inventory(path)
+            return ResetItem(name, inventory, plan_reset(exercise, inventory, ssh), None)
+        except LabcheckError as exc:
+            return ResetItem(name, None, None, exc)
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(plan, inventories.items()))
+
+
+def apply_class_reset(items: list[ResetItem], ssh: SshOptions,
+                      jobs: int = 4) -> list[tuple[str, LabcheckError | None]]:
+    """Restore every planned lab; (student, error or None) in the order given."""
+    def apply(item: ResetItem) -> tuple[str, LabcheckError | None]:
+        assert item.plan is not None and item.inventory is not None
+        try:
+            apply_reset(item.plan, item.inventory, ssh)
+            return item.student, None
+        except LabcheckError as exc:
+            return item.student, exc
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(apply, items))

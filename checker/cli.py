@@ -136,11 +136,7 @@ def build_class_parser() -> argparse.ArgumentParser:
 
 
 def run_class_reset(argv: Sequence[str]) -> int:
-    from concurrent.futures import ThreadPoolExecutor
-
-    from checker.classroom import student_inventories
-    from checker.inventory import load_inventory
-    from checker.labops import apply_reset, plan_reset
+    from checker.classroom import apply_class_reset, plan_class_reset, student_inventories
 
     parser = build_reset_parser("labcheck class reset")
     parser.add_argument("--inventories", metavar="PASTA", type=Path, required=True)
@@ -151,41 +147,21 @@ def run_class_reset(argv: Sequence[str]) -> int:
         raise UsageError("Diga qual exercício: labcheck class reset EXERCÍCIO --inventories PASTA")
     exercise = load_exercise(args.exercise)
     ssh = ssh_options(args)
-    students = student_inventories(args.inventories)
-
-    def plan(item):
-        name, path = item
-        try:
-            inventory = load_inventory(path)
-            return name, inventory, plan_reset(exercise, inventory, ssh), None
-        except LabcheckError as exc:
-            return name, None, None, exc
-
-    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        plans = list(pool.map(plan, students.items()))
-    failures = [error for _, _, p, error in plans if p is None]
-    todo = [(name, inv, p) for name, inv, p, _ in plans if p is not None and not p.empty]
-    for name, _, p, error in plans:
-        if p is None:
-            print(f"{name}: não será restaurado — {error}")
-        elif p.empty:
-            print(f"{name}: já está na configuração inicial")
+    items = plan_class_reset(exercise, student_inventories(args.inventories), ssh, args.jobs)
+    failures = [i.error for i in items if i.error is not None]
+    todo = [i for i in items if i.plan is not None and not i.plan.empty]
+    for item in items:
+        if item.plan is None:
+            print(f"{item.student}: não será restaurado — {item.error}")
+        elif item.plan.empty:
+            print(f"{item.student}: já está na configuração inicial")
         else:
-            print(f"{name}: será removido\n{p.describe()}")
+            print(f"{item.student}: será removido\n{item.plan.describe()}")
     if todo and (args.yes or confirm(f"Restaurar {len(todo)} laboratório(s)? [s/N]")):
-        def apply(item):
-            name, inventory, p = item
-            try:
-                apply_reset(p, inventory, ssh)
-                return name, None
-            except LabcheckError as exc:
-                return name, exc
-
-        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            for name, error in pool.map(apply, todo):
-                print(f"{name}: {'restaurado' if error is None else f'falhou — {error}'}")
-                if error is not None:
-                    failures.append(error)
+        for student, error in apply_class_reset(todo, ssh, args.jobs):
+            print(f"{student}: {'restaurado' if error is None else f'falhou — {error}'}")
+            if error is not None:
+                failures.append(error)
     elif todo:
         print("Nada foi alterado.")
         return EXIT_USAGE
