@@ -191,27 +191,49 @@ sed -i 's/^#\?timeout .*/timeout 15;/' "$ROOTFS/etc/dhcp/dhclient.conf" 2>/dev/n
 # 5. The exercise 1 guest: the box's kernel + a busybox initramfs (no disk needed to boot;
 #    the qcow2 disk on the shared NFS is attached so migration exercises shared storage).
 log "exercise 1 guest (kernel + busybox initramfs)"
-g="$WORK/guest-initrd"; rm -rf "$g"; mkdir -p "$g"/{bin,proc,sys,dev,tmp}
+kver=$(ls "$ROOTFS/lib/modules" | sort -V | tail -1)
+g="$WORK/guest-initrd"; rm -rf "$g"; mkdir -p "$g"/{bin,proc,sys,dev,tmp,lib/modules,etc/acpi/PWRF}
 cp "$ROOTFS/bin/busybox" "$g/bin/busybox"
+# Modules, in load order: the power button (so `virsh shutdown`, VirtualDomain's stop, is
+# obeyed instead of waiting out the stop timeout) and virtio-blk (the guest sees its disk).
+guest_modules="drivers/input/evdev drivers/acpi/button drivers/virtio/virtio
+  drivers/virtio/virtio_ring drivers/virtio/virtio_pci_legacy_dev
+  drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci drivers/block/virtio_blk"
+for m in $guest_modules; do
+  cp "$ROOTFS/lib/modules/$kver/kernel/$m.ko" "$g/lib/modules/"
+  echo "${m##*/}" >>"$g/lib/modules/order"
+done
 cat >"$g/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev 2>/dev/null
+while read -r m; do insmod "/lib/modules/$m.ko"; done </lib/modules/order
+# acpid only watches the event devices that exist when it starts: wait for the button's.
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+  grep -qs "Power Button" /sys/class/input/event*/device/name &&
+    [ "$(ls /dev/input | grep -c event)" = "$(ls /sys/class/input | grep -c event)" ] && break
+  sleep 0.5
+done
+mkdir -p /var/log; acpid
 echo "vm1: busybox guest up ($(uname -r)); disks: $(ls /sys/block | tr '\n' ' ')"
 while :; do sleep 3600; done
 INIT
-chmod +x "$g/init"
+cat >"$g/etc/acpi/PWRF/00000080" <<'PWRF'
+#!/bin/sh
+echo "vm1: botão de energia (ACPI), desligando" >/dev/console
+sync; poweroff -f
+PWRF
+chmod +x "$g/init" "$g/etc/acpi/PWRF/00000080"
 install -d "$ROOTFS/srv/lab"
 (cd "$g" && find . | cpio -o -H newc 2>/dev/null | gzip -9) >"$ROOTFS/srv/lab/vm1-initrd.img"
-kver=$(ls "$ROOTFS/lib/modules" | sort -V | tail -1)
 cp "$ROOTFS/boot/vmlinuz-$kver" "$ROOTFS/srv/lab/vm1-vmlinuz"
 chmod 644 "$ROOTFS"/srv/lab/vm1-*
 cat >"$ROOTFS/srv/lab/vm1.xml" <<'XML'
-<!-- VM de teste do exercício 1: kernel + initramfs busybox, 64 MiB, emulação (TCG).
+<!-- VM de teste do exercício 1: kernel + initramfs busybox, 128 MiB, emulação (TCG).
      O disco fica no NFS do node3, montado em /var/lib/libvirt/images/shared nos dois hosts. -->
 <domain type='qemu'>
   <name>vm1</name>
-  <memory unit='MiB'>64</memory>
+  <memory unit='MiB'>128</memory>
   <vcpu>1</vcpu>
   <os>
     <type arch='x86_64' machine='pc'>hvm</type>
@@ -219,6 +241,7 @@ cat >"$ROOTFS/srv/lab/vm1.xml" <<'XML'
     <initrd>/srv/lab/vm1-initrd.img</initrd>
     <cmdline>console=ttyS0 quiet</cmdline>
   </os>
+  <features><acpi/><apic/></features>
   <cpu mode='custom' match='exact'><model fallback='allow'>qemu64</model></cpu>
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>restart</on_reboot>
