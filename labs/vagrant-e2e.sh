@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# End-to-end proof of the Vagrant lab: build the box, `vagrant up`, grade a fresh lab
-# (every exercise must FAIL), apply the reference solutions (each must then PASS), and
-# print how long each stage took. Run as root from anywhere:
+# End-to-end proof of the Vagrant lab: build the box, `vagrant up`, save a snapshot; per
+# exercise `labcheck start` (saves its starting configuration), grade (must FAIL), apply the
+# reference solution, grade (must PASS); then `labcheck reset` each exercise, last first
+# (each must FAIL again), and `labcheck reset --snapshot` (the fresh lab again). Prints how
+# long each stage took. Run as root from anywhere:
 #
 #   labs/vagrant-e2e.sh                 # LAB_DRIVER=qemu by default here (no nested KVM)
 #   KEEP=1 labs/vagrant-e2e.sh          # leave the lab running at the end
@@ -71,6 +73,10 @@ vagrant_up() { (cd "$VAGRANT_DIR" && vagrant up); }
 vagrant_destroy() { (cd "$VAGRANT_DIR" && vagrant destroy -f); }
 grade() { (cd / && "$LABCHECK" "exercise$1"); }
 solve() { "$REPO/labs/solutions/exercise$1.sh"; }
+start_exercise() { (cd / && "$LABCHECK" start "exercise$1"); }
+reset_exercise() { (cd / && "$LABCHECK" reset "exercise$1" --yes); }
+snapshot_save() { (cd "$VAGRANT_DIR" && vagrant snapshot save base --force); }
+snapshot_reset() { (cd / && "$LABCHECK" reset --snapshot base --yes); }
 lab_status() { (cd "$VAGRANT_DIR" && vagrant status && vagrant ssh node1 -c 'sudo pcs status'); }
 
 trap 'table' EXIT
@@ -88,11 +94,23 @@ else
   stage "vagrant up (driver $LAB_DRIVER)" 0 vagrant_up || exit 1
 fi
 stage "pcs status" any lab_status
-for n in $EXERCISES; do stage "labcheck exercise$n (lab novo)" fail grade "$n"; done
+[[ ${REUSE_LAB:-0} == 1 ]] || stage "vagrant snapshot save base" 0 snapshot_save
 for n in $EXERCISES; do
+  stage "labcheck start exercise$n" 0 start_exercise "$n"
+  stage "labcheck exercise$n (antes)" fail grade "$n"
   stage "solução exercise$n" 0 solve "$n"
   stage "labcheck exercise$n (resolvido)" 0 grade "$n"
 done
+for n in $(echo "$EXERCISES" | tr ' ' '\n' | sort -rn); do
+  stage "labcheck reset exercise$n" 0 reset_exercise "$n"
+  stage "labcheck exercise$n (após reset)" fail grade "$n"
+done
+if [[ ${REUSE_LAB:-0} != 1 ]]; then
+  # Something to undo: exercise 2 solved again (remote node + resource), then the snapshot.
+  [[ " $EXERCISES " == *" 2 "* ]] && stage "solução exercise2 (de novo)" 0 solve 2
+  stage "labcheck reset --snapshot" 0 snapshot_reset
+  for n in $EXERCISES; do stage "labcheck exercise$n (após snapshot)" fail grade "$n"; done
+fi
 if [[ ${KEEP:-0} != 1 ]]; then stage "vagrant destroy" 0 vagrant_destroy; fi
 [[ $failures == 0 ]] && echo "E2E OK" || echo "E2E: $failures etapa(s) falharam"
 exit $(( failures > 0 ))
