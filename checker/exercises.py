@@ -43,6 +43,8 @@ class Exercise:
     steps: tuple[Step, ...]
     source: str = ""
     needs: frozenset[str] = field(default_factory=frozenset)
+    # What the lab itself must provide before the exercise starts (labcheck start).
+    readiness: tuple[Step, ...] = ()
 
 
 def labs_dir() -> Path:
@@ -114,6 +116,10 @@ def parse_exercise(text: str, source: str) -> Exercise:
         raise DefinitionError(f"{source}: ids de passo repetidos: {', '.join(duplicated)}.")
     if not steps:
         raise DefinitionError(f"{source}: nenhum passo definido.")
+    ready_data = data.get("ready") or []
+    if not isinstance(ready_data, list):
+        raise DefinitionError(f"{source}: 'ready' deve ser uma lista de verificações.")
+    readiness = tuple(_step(r, f"{source} (ready)") for r in ready_data)
     return Exercise(
         id=_require(data, "id", str, source),
         title=_require(data, "title", str, source),
@@ -122,6 +128,7 @@ def parse_exercise(text: str, source: str) -> Exercise:
         steps=steps,
         source=source,
         needs=frozenset().union(*(s.check.needs for s in steps)),
+        readiness=readiness,
     )
 
 

@@ -57,6 +57,10 @@ class NodeFacts:
         out = self.output("systemd")
         return None if out is None else out.text.strip() == "yes"
 
+    def lab_files(self) -> set[str]:
+        out = self.output("lab_files")
+        return set(out.text.split()) if out else set()
+
     def ssh_peers(self) -> list[SshPeerResult]:
         out = self.output("ssh_peers")
         return parse_ssh_peers(out.text) if out else []

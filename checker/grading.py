@@ -100,13 +100,13 @@ def _missing_facts(step: Step, facts: LabFacts) -> Outcome | None:
     return None
 
 
+def judge(step: Step, facts: LabFacts) -> Outcome:
+    """The step's outcome, or why it could not be judged on these facts."""
+    return _missing_facts(step, facts) or step.check.function(facts, step.params)
+
+
 def grade(exercise: Exercise, facts: LabFacts) -> Report:
-    results = []
-    for step in exercise.steps:
-        outcome = _missing_facts(step, facts)
-        if outcome is None:
-            outcome = step.check.function(facts, step.params)
-        results.append(StepResult(step, outcome))
+    results = [StepResult(step, judge(step, facts)) for step in exercise.steps]
     unreachable = tuple(f"{n.host.name}: {n.error}" for n in facts.unreachable())
     unreadable = None
     if exercise.needs & MODEL_FACTS and facts.cib is None and not facts.offline:

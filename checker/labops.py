@@ -14,9 +14,12 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from checker.checks import Status
 from checker.errors import LabcheckError, ModelError, NodeError
 from checker.exercises import Exercise
+from checker.facts import LabFacts
 from checker.gather import SshOptions, gather
+from checker.grading import judge
 from checker.inventory import Host, Inventory
 from checker.model import Cib, parse_cib, parse_status
 from checker.transport import NodeSession
@@ -61,7 +64,8 @@ def _first_session(inventory: Inventory, ssh: SshOptions) -> tuple[Host, NodeSes
 
 def start(exercise: Exercise, inventory: Inventory, ssh: SshOptions, force: bool) -> Readiness:
     """Check the lab and save the exercise's starting configuration on every cluster node."""
-    facts, _ = gather(inventory, {"cib", "status", "systemd"}, ssh)
+    needs = {"cib", "status", "systemd"}.union(*(s.check.needs for s in exercise.readiness))
+    facts, _ = gather(inventory, needs, ssh)
     result = Readiness(ready=True)
     for node in facts.nodes.values():
         if node.reachable:
@@ -80,6 +84,9 @@ def start(exercise: Exercise, inventory: Inventory, ssh: SshOptions, force: bool
         result.lines.append(f"✘ cluster: nós fora do ar: {', '.join(offline)}")
         return result
     result.lines.append("✔ cluster: todos os nós online")
+    _check_readiness(exercise, facts, result)
+    if not result.ready:
+        return result
     path = baseline_path(exercise)
     script = (f"mkdir -p {STATE_DIR} && chmod 700 {STATE_DIR} && "
               f"if test -s {path} && test \"$LABCHECK_FORCE\" != 1; then echo kept; "
@@ -95,6 +102,25 @@ def start(exercise: Exercise, inventory: Inventory, ssh: SshOptions, force: bool
         saved_on.append(f"{host.name} ({'mantida' if 'kept' in out.stdout else 'gravada'})")
     result.lines.append(f"✔ configuração inicial em {path}: {', '.join(saved_on)}")
     return result
+
+
+def _check_readiness(exercise: Exercise, facts: LabFacts, result: Readiness) -> None:
+    # "vagrant" items need what only the Vagrant lab has (libvirt, /srv/lab); the
+    # namespace lab (no systemd on its nodes) skips them, as it skips those steps.
+    vagrant_lab = all(n.has_systemd for n in facts.nodes.values() if n.reachable)
+    for item in exercise.readiness:
+        if item.lab == "vagrant" and not vagrant_lab:
+            result.lines.append(f"– {item.title}: só no laboratório Vagrant (ignorado aqui)")
+            continue
+        outcome = judge(item, facts)
+        if outcome.status in (Status.PASS, Status.SKIP):
+            result.lines.append(f"✔ {item.title}")
+            continue
+        result.ready = False
+        result.lines.append(f"✘ {item.title}: {outcome.message}")
+        hint = outcome.hint or item.hint
+        if hint:
+            result.lines.append(f"  → {hint}")
 
 
 @dataclass

@@ -85,6 +85,11 @@ PROBES: dict[str, Probe] = {
         Probe("authkey", _ALL,
               "sha256sum /etc/pacemaker/authkey && stat -c '%U:%G %a' /etc/pacemaker/authkey",
               "resumo SHA-256 de /etc/pacemaker/authkey (nunca a chave)"),
+        # What the lab leaves for the exercises (VM definition and disk, offline packages).
+        Probe("lab_files", _ALL,
+              "for f in /srv/lab/* /srv/lab/debs/* /var/lib/libvirt/images/shared/*; do "
+              "test -e \"$f\" && echo \"$f\"; done; true",
+              "arquivos que o laboratório deixa para os exercícios"),
         Probe("postgres", _CLUSTER,
               "ls -d /usr/lib/postgresql/*/bin/postgres /usr/pgsql-*/bin/postgres "
               "/usr/bin/postgres 2>/dev/null",

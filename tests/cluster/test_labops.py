@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT, Lab
 
 
@@ -33,6 +35,9 @@ def test_start_then_reset_brings_the_exercise_back(clean_lab: Lab, tmp_path: Pat
     assert started.returncode == 0, started.stdout + started.stderr
     assert "configuração inicial em /var/lib/pacemaker/labcheck/exercise2.baseline.xml" \
         in started.stdout and "node2 (gravada)" in started.stdout
+    # the offline-package check needs the Vagrant box's /srv/lab: skipped here, and said so
+    assert "– Pacote pacemaker-remote disponível offline no node3: só no laboratório Vagrant" \
+        in started.stdout
     assert labcheck(lab, "start", "exercise2").stdout.count("mantida") == 2
 
     lab.solve("exercise2")
@@ -72,3 +77,33 @@ def test_start_reports_a_stopped_node(clean_lab: Lab):
         clean_lab.nslab("start-node", "node2")
     assert run.returncode == 1
     assert "nós fora do ar: node2" in run.stdout
+
+
+NOT_READY = """
+id: exercise9
+title: "Exercício de teste"
+ready:
+  - id: files
+    title: "Arquivo que o laboratório não tem"
+    check: lab_files_present
+    params: {paths: [/srv/lab/nao-existe.xml]}
+    hint: "Recrie o laboratório."
+steps:
+  - {id: online, title: "Cluster online", check: cluster_online, points: 1, hint: "pcs status"}
+"""
+
+
+def test_start_refuses_a_lab_without_what_the_exercise_needs(clean_lab: Lab, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch):
+    (tmp_path / "exercise9.yaml").write_text(NOT_READY, encoding="utf-8")
+    monkeypatch.setenv("LABCHECK_LABS_DIR", str(tmp_path))
+    run = labcheck(clean_lab, "start", "exercise9")
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert ("✘ Arquivo que o laboratório não tem: Arquivos do laboratório ausentes: "
+            "node1 (falta /srv/lab/nao-existe.xml); node2 (falta /srv/lab/nao-existe.xml)"
+            in run.stdout)
+    assert "→ Recrie o laboratório." in run.stdout and "não está pronto" in run.stdout
+    # nothing saved: a later reset must not restore a lab that was never ready
+    saved = clean_lab.sh("node1", "test -e /var/lib/pacemaker/labcheck/exercise9.baseline.xml"
+                                  " && echo sim || echo nao").stdout
+    assert saved.strip() == "nao"
