@@ -26,7 +26,7 @@ SH
   on "$from" <<SH
 # --8<-- [start:known-hosts]
 # Registre a chave de host do outro nó (senão o modo BatchMode recusa a conexão).
-ssh-keygen -F $to >/dev/null || ssh-keyscan -t ed25519 $to >> /root/.ssh/known_hosts 2>/dev/null
+ssh-keygen -F $to >/dev/null 2>&1 || ssh-keyscan -t ed25519 $to >> /root/.ssh/known_hosts 2>/dev/null
 ssh -o BatchMode=yes $to true
 # --8<-- [end:known-hosts]
 SH
@@ -44,7 +44,7 @@ scp /etc/pacemaker/vm1.xml node2:/etc/pacemaker/vm1.xml
 # --8<-- [start:vm-resource]
 pcs resource create vm1 ocf:heartbeat:VirtualDomain config=/etc/pacemaker/vm1.xml \
     hypervisor="qemu:///system" migration_transport=ssh \
-    op monitor interval=30s meta allow-migrate=true
+    op monitor interval=30s timeout=60s meta allow-migrate=true
 # --8<-- [end:vm-resource]
 crm_resource --wait --timeout=300s
 # --8<-- [start:vm-move]
