@@ -17,7 +17,7 @@ from checker.errors import ModelError, NodeError
 from checker.facts import LabFacts, NodeFacts
 from checker.inventory import Host, Inventory
 from checker.model import parse_cib, parse_status
-from checker.probes import build_script, parse_output, probes_for
+from checker.probes import MODEL_PROBES, build_script, parse_output, probes_for
 from checker.transport import DEFAULT_KNOWN_HOSTS, NodeSession
 
 
@@ -95,7 +95,11 @@ def gather(
     inventory: Inventory, probe_names: Iterable[str], ssh: SshOptions | None = None
 ) -> tuple[LabFacts, dict[str, NodeReading]]:
     ssh = ssh or SshOptions()
-    names = sorted(set(probe_names))
+    names = set(probe_names)
+    if names & MODEL_PROBES:
+        # The cluster model is the CIB and the status read together from one node.
+        names |= MODEL_PROBES
+    names = sorted(names)
     cluster = [h.name for h in inventory.cluster_hosts]
     with ThreadPoolExecutor(max_workers=max(1, len(inventory.hosts))) as pool:
         readings = list(
@@ -106,7 +110,7 @@ def gather(
         )
     by_name = {r.facts.host.name: r for r in readings}
     facts = LabFacts(inventory=inventory, nodes={n: r.facts for n, r in by_name.items()})
-    if {"cib", "status"} & set(names):
+    if MODEL_PROBES & set(names):
         _attach_cluster_model(facts)
     return facts, by_name
 

@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from checker.checks import Outcome, Status
 from checker.exercises import Exercise, Step
 from checker.facts import LabFacts
-from checker.probes import PROBES
-
-MODEL_FACTS = {"cib", "status"}
+from checker.probes import MODEL_PROBES, PROBES
 
 
 @dataclass(frozen=True)
@@ -84,14 +82,14 @@ def _missing_facts(step: Step, facts: LabFacts) -> Outcome | None:
             return Outcome(Status.SKIP, "Não verificável a partir de uma CIB salva: precisa do "
                                         "laboratório ao vivo.")
         return None
-    if needs & MODEL_FACTS:
+    if needs & MODEL_PROBES:
         if facts.cib is None:
             return Outcome(Status.ERROR, facts.cib_problem or "A CIB não foi lida.",
                            "Confira se o Pacemaker está rodando: pcs cluster start --all.")
         if "status" in needs and facts.status is None:
             return Outcome(Status.ERROR, f"crm_mon falhou em {facts.read_from}.",
                            "Confira se o Pacemaker está rodando: pcs cluster start --all.")
-    for probe in sorted(needs - MODEL_FACTS):
+    for probe in sorted(needs - MODEL_PROBES):
         roles = PROBES[probe].roles
         down = [n for n in facts.nodes.values() if n.host.role in roles and not n.reachable]
         if down:
@@ -109,6 +107,6 @@ def grade(exercise: Exercise, facts: LabFacts) -> Report:
     results = [StepResult(step, judge(step, facts)) for step in exercise.steps]
     unreachable = tuple(f"{n.host.name}: {n.error}" for n in facts.unreachable())
     unreadable = None
-    if exercise.needs & MODEL_FACTS and facts.cib is None and not facts.offline:
+    if exercise.needs & MODEL_PROBES and facts.cib is None and not facts.offline:
         unreadable = facts.cib_problem or "não foi possível ler a CIB"
     return Report(exercise, tuple(results), facts.inventory.source, unreachable, unreadable)

@@ -238,6 +238,7 @@ def reset_snapshot(inventory: Inventory, ssh: SshOptions, vagrant_dir: Path, nam
     """Restore snapshot `name` of every node, together, then wait and clean up."""
     for host in inventory.hosts:
         vagrant(["snapshot", "restore", "--no-provision", host.name, name], vagrant_dir)
+    print("Esperando todos os nós do cluster ficarem online…", flush=True)
     wait_for_cluster(inventory, ssh)
     host, session = _first_session(inventory, ssh)
     with session:

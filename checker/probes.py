@@ -102,6 +102,9 @@ PROBES: dict[str, Probe] = {
     )
 }
 
+# The cluster model (model.py): always read together, from the same node.
+MODEL_PROBES = frozenset({"cib", "status"})
+
 _BEGIN = "@@labcheck-begin "
 _END = "@@labcheck-end "
 _END_LINE = re.compile(r"^@@labcheck-end (\S+) (\d+)$", re.MULTILINE)

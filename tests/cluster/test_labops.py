@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from checker.gather import SshOptions, gather
+from checker.inventory import load_inventory
+from checker.labops import wait_for_cluster
 from tests.conftest import ROOT, Lab
 
 
@@ -107,3 +110,13 @@ def test_start_refuses_a_lab_without_what_the_exercise_needs(clean_lab: Lab, tmp
     saved = clean_lab.sh("node1", "test -e /var/lib/pacemaker/labcheck/exercise9.baseline.xml"
                                   " && echo sim || echo nao").stdout
     assert saved.strip() == "nao"
+
+
+def test_waiting_for_the_cluster_after_a_snapshot_reads_its_status(clean_lab: Lab):
+    # `labcheck reset --snapshot` waits with a status-only read; the cluster model is the
+    # CIB and the status together, so asking for one must bring both.
+    inventory = load_inventory(clean_lab.inventory)
+    ssh = SshOptions(known_hosts=clean_lab.known_hosts)
+    facts, _ = gather(inventory, {"status"}, ssh)
+    assert facts.status is not None and facts.cib is not None
+    wait_for_cluster(inventory, ssh, timeout=20)  # raises LabcheckError if never online
