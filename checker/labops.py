@@ -234,10 +234,20 @@ def wait_for_cluster(inventory: Inventory, ssh: SshOptions, timeout: float = 300
         time.sleep(5)
 
 
+def _set_clocks(inventory: Inventory, ssh: SshOptions) -> None:
+    # A restored snapshot resumes with the clock it was saved with, and the offline lab
+    # has no NTP: without this, logs and crm_mon would show the snapshot's time.
+    for host in inventory.hosts:
+        with NodeSession.connect(host, ssh.known_hosts, ssh.accept_new_host_keys,
+                                 ssh.connect_timeout) as session:
+            session.run_script(f"date -u -s @{int(time.time())} >/dev/null\n", timeout=60)
+
+
 def reset_snapshot(inventory: Inventory, ssh: SshOptions, vagrant_dir: Path, name: str) -> None:
     """Restore snapshot `name` of every node, together, then wait and clean up."""
     for host in inventory.hosts:
         vagrant(["snapshot", "restore", "--no-provision", host.name, name], vagrant_dir)
+    _set_clocks(inventory, ssh)
     print("Esperando todos os nós do cluster ficarem online…", flush=True)
     wait_for_cluster(inventory, ssh)
     host, session = _first_session(inventory, ssh)
