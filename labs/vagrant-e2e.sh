@@ -10,6 +10,10 @@
 #   SKIP_BUILD=1 labs/vagrant-e2e.sh    # reuse vagrant/box/labcheck-debian12.box if present
 #   EXERCISES="2 3" labs/vagrant-e2e.sh # only some exercises
 #   REUSE_LAB=1 KEEP=1 labs/vagrant-e2e.sh  # grade + solve on the lab already up
+#   REBUILD=1 labs/vagrant-e2e.sh       # also `labcheck reset --rebuild` at the end
+#
+# With exercise 1, step 7 of its page (power node2 off, vm1 starts on node1, node2 back) runs
+# as the page writes it, and the exercise is graded again afterwards.
 #
 # Without systemd on the host, virtlogd and libvirtd are started here (as daemons).
 # Logs go to $LOG_DIR (default /var/tmp/labcheck-vagrant-e2e).
@@ -77,6 +81,29 @@ start_exercise() { (cd / && "$LABCHECK" start "exercise$1"); }
 reset_exercise() { (cd / && "$LABCHECK" reset "exercise$1" --yes); }
 snapshot_save() { (cd "$VAGRANT_DIR" && vagrant snapshot save base --force); }
 snapshot_reset() { (cd / && "$LABCHECK" reset --snapshot base --yes); }
+on_node1() {  # on_node1 CMD — CMD as root on node1 (ssh config from `vagrant ssh-config`)
+  (cd "$VAGRANT_DIR" && vagrant ssh-config node1 >"$LOG_DIR/ssh-config.node1") &&
+    ssh -F "$LOG_DIR/ssh-config.node1" -o LogLevel=ERROR node1 sudo sh -c "$(printf '%q' "$1")"
+}
+wait_on_node1() {  # wait_on_node1 SECONDS WHAT CMD — polls CMD on node1 until it succeeds
+  local deadline=$(( $(date +%s) + $1 ))
+  until on_node1 "$3" >/dev/null 2>&1; do
+    (( $(date +%s) < deadline )) || { echo "desisti de esperar: $2"; return 1; }
+    sleep 10
+  done
+  echo "$(date +%T) $2"
+}
+failover_exercise1() {  # exercise 1, step 7, with the page's own commands
+  (cd "$REPO" && cd vagrant && vagrant halt --force node2) || return 1
+  echo "$(date +%T) node2 desligado à força"
+  wait_on_node1 600 "node2 OFFLINE e vm1 iniciada em node1" \
+    "crm_mon -1 | grep -q 'OFFLINE: \[ node2 \]' && crm_mon -1 | grep -Eq 'vm1.*Started node1'" || return 1
+  on_node1 "crm_mon -1"
+  (cd "$REPO" && cd vagrant && vagrant up node2) || return 1
+  wait_on_node1 600 "node2 online de novo" "crm_mon -1 | grep -q 'Online: \[ node1 node2 \]'" || return 1
+  on_node1 "crm_resource --wait --timeout=600; crm_mon -1 -r; pcs constraint --full"
+}
+rebuild_lab() { (cd / && "$LABCHECK" reset --rebuild --yes); }
 lab_status() { (cd "$VAGRANT_DIR" && vagrant status && vagrant ssh node1 -c 'sudo pcs status'); }
 
 trap 'table' EXIT
@@ -100,6 +127,10 @@ for n in $EXERCISES; do
   stage "labcheck exercise$n (antes)" fail grade "$n"
   stage "solução exercise$n" 0 solve "$n"
   stage "labcheck exercise$n (resolvido)" 0 grade "$n"
+  if [[ $n == 1 ]]; then
+    stage "exercise1 passo 7 (failover)" 0 failover_exercise1
+    stage "labcheck exercise1 (após failover)" any grade 1
+  fi
 done
 for n in $(echo "$EXERCISES" | tr ' ' '\n' | sort -rn); do
   stage "labcheck reset exercise$n" 0 reset_exercise "$n"
@@ -110,6 +141,11 @@ if [[ ${REUSE_LAB:-0} != 1 ]]; then
   [[ " $EXERCISES " == *" 2 "* ]] && stage "solução exercise2 (de novo)" 0 solve 2
   stage "labcheck reset --snapshot" 0 snapshot_reset
   for n in $EXERCISES; do stage "labcheck exercise$n (após snapshot)" fail grade "$n"; done
+fi
+if [[ ${REBUILD:-0} == 1 ]]; then
+  stage "labcheck reset --rebuild" 0 rebuild_lab
+  stage "pcs status (recriado)" any lab_status
+  for n in $EXERCISES; do stage "labcheck exercise$n (recriado)" fail grade "$n"; done
 fi
 if [[ ${KEEP:-0} != 1 ]]; then stage "vagrant destroy" 0 vagrant_destroy; fi
 [[ $failures == 0 ]] && echo "E2E OK" || echo "E2E: $failures etapa(s) falharam"
