@@ -12,8 +12,8 @@
 #   REUSE_LAB=1 KEEP=1 labs/vagrant-e2e.sh  # grade + solve on the lab already up
 #   REBUILD=1 labs/vagrant-e2e.sh       # also `labcheck reset --rebuild` at the end
 #
-# With exercise 1, step 7 of its page (power node2 off, vm1 starts on node1, node2 back) runs
-# as the page writes it, and the exercise is graded again afterwards.
+# With exercise 1, steps 7 and 8 of its page run as the page writes them (power node2 off,
+# vm1 starts on node1, node2 back; migrate vm1 back), graded after each.
 #
 # Without systemd on the host, virtlogd and libvirtd are started here (as daemons).
 # Logs go to $LOG_DIR (default /var/tmp/labcheck-vagrant-e2e).
@@ -93,15 +93,19 @@ wait_on_node1() {  # wait_on_node1 SECONDS WHAT CMD — polls CMD on node1 until
   done
   echo "$(date +%T) $2"
 }
-failover_exercise1() {  # exercise 1, step 7, with the page's own commands
-  (cd "$REPO" && cd vagrant && vagrant halt --force node2) || return 1
+failover_exercise1() {  # exercise 1, steps 7 and 8, with the page's own commands
+  (cd "$VAGRANT_DIR" && vagrant halt --force node2) || return 1
   echo "$(date +%T) node2 desligado à força"
   wait_on_node1 600 "node2 OFFLINE e vm1 iniciada em node1" \
-    "crm_mon -1 | grep -q 'OFFLINE: \[ node2 \]' && crm_mon -1 | grep -Eq 'vm1.*Started node1'" || return 1
+    "crm_mon -1 | grep -q 'OFFLINE: \\[ node2 \\]' && crm_mon -1 | grep -Eq 'vm1.*Started node1'" || return 1
   on_node1 "crm_mon -1"
-  (cd "$REPO" && cd vagrant && vagrant up node2) || return 1
-  wait_on_node1 600 "node2 online de novo" "crm_mon -1 | grep -q 'Online: \[ node1 node2 \]'" || return 1
-  on_node1 "crm_resource --wait --timeout=600; crm_mon -1 -r; pcs constraint --full"
+  (cd "$VAGRANT_DIR" && vagrant up node2) || return 1
+  wait_on_node1 600 "node2 online de novo" "crm_mon -1 | grep -q 'Online: \\[ node1 node2 \\]'" || return 1
+  on_node1 "crm_resource --wait --timeout=600; crm_mon -1 -r"
+  on_node1 "crm_resource --locate -r vm1" | grep -q 'node1' || { echo "vm1 não ficou em node1"; return 1; }
+}
+failback_exercise1() {  # step 8
+  on_node1 "pcs resource move vm1 node2 && pcs constraint --full && crm_mon -1 -r"
 }
 rebuild_lab() { (cd / && "$LABCHECK" reset --rebuild --yes); }
 lab_status() { (cd "$VAGRANT_DIR" && vagrant status && vagrant ssh node1 -c 'sudo pcs status'); }
@@ -129,7 +133,9 @@ for n in $EXERCISES; do
   stage "labcheck exercise$n (resolvido)" 0 grade "$n"
   if [[ $n == 1 ]]; then
     stage "exercise1 passo 7 (failover)" 0 failover_exercise1
-    stage "labcheck exercise1 (após failover)" any grade 1
+    stage "labcheck exercise1 (após failover)" fail grade 1
+    stage "exercise1 passo 8 (devolve a VM)" 0 failback_exercise1
+    stage "labcheck exercise1 (após passo 8)" 0 grade 1
   fi
 done
 for n in $(echo "$EXERCISES" | tr ' ' '\n' | sort -rn); do

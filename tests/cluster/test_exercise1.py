@@ -121,6 +121,41 @@ def test_running_once_then_live_migrated(clean_lab: Lab, dummy_labs):
     assert graded.status("no-leftover-constraints") == "pass"
 
 
+def test_after_the_host_is_powered_off_the_move_must_be_done_again(clean_lab: Lab, dummy_labs):
+    """Steps 7 and 8 of the exercise: the host the VM migrated to loses power, the VM is
+    started on the survivor, the host comes back. Pacemaker then drops the migration
+    records (the dead host's history goes with it), so the grader asks for the failback
+    migration of step 8, and counts it."""
+    clean_lab.sh("node1", "pcs resource create d1 ocf:pacemaker:Dummy meta allow-migrate=true"
+                          " && crm_resource --wait --timeout=60s")
+    source = _where(clean_lab, "d1")
+    target = "node2" if source == "node1" else "node1"
+    clean_lab.sh(source, f"pcs resource move d1 {target} && crm_resource --wait --timeout=60s")
+    clean_lab.nslab("crash-node", target)
+    # the survivor notices only after corosync's token timeout
+    clean_lab.sh(source, f"for i in $(seq 60); do crm_mon -1 | grep -q 'OFFLINE: \\[ {target}'"
+                         " && break; sleep 1; done; crm_resource --wait --timeout=60s")
+    assert _where(clean_lab, "d1") == source
+    graded = clean_lab.labcheck("exercise1", env=dummy_labs)
+    assert graded.status("cluster-online") == "fail"
+    assert graded.status("vm-running") == "pass"
+
+    clean_lab.nslab("start-node", target)
+    clean_lab.sh(source, "crm_resource --wait --timeout=60s")
+    assert _where(clean_lab, "d1") == source  # no failback on its own
+    graded = clean_lab.labcheck("exercise1", env=dummy_labs)
+    assert graded.status("cluster-online") == "pass"
+    assert graded.status("vm-running") == "pass"
+    moved = graded.check("vm-moved")
+    assert moved["status"] == "fail"
+    assert "pcs resource move vm1 node2" in moved["hint"]
+
+    clean_lab.sh(source, f"pcs resource move d1 {target} && crm_resource --wait --timeout=60s")
+    graded = clean_lab.labcheck("exercise1", env=dummy_labs)
+    assert graded.status("vm-moved") == "pass"
+    assert f"({source} → {target})" in graded.check("vm-moved")["message"]
+
+
 def test_moved_without_migration_and_leftover_constraint_warns(clean_lab: Lab, dummy_labs):
     clean_lab.sh("node1", "pcs resource create d1 ocf:pacemaker:Dummy"
                           " && crm_resource --wait --timeout=60s")
