@@ -17,7 +17,7 @@ $NSLAB reset --name lab >/dev/null
 record exercise1 exercise1-fail
 labs/solutions/exercise1.sh >/dev/null 2>&1
 on node1 "pcs resource create vm1 ocf:heartbeat:VirtualDomain config=/etc/pacemaker/vm1.xml \
-  hypervisor=qemu:///system migration_transport=ssh op monitor interval=30s \
+  hypervisor=qemu:///system migration_transport=ssh op monitor interval=30s timeout=60s \
   meta allow-migrate=true --disabled"
 record exercise1 exercise1-progress
 
