@@ -17,6 +17,7 @@ from checker.errors import (
     EXIT_STEP_FAILED,
     EXIT_UNREACHABLE,
     EXIT_USAGE,
+    InventoryError,
     LabcheckError,
     NodeError,
     UsageError,
@@ -230,6 +231,10 @@ def run_inventory(argv: Sequence[str]) -> int:
         inventory = vagrant_inventory(args.vagrant)
     else:
         inventory = resolve_inventory(args.inventory)
+    off = [h for h in inventory.hosts if h.down]
+    if off:  # an inventory without their addresses would be wrong, not just incomplete
+        raise InventoryError("; ".join(f"{h.name}: {h.down}" for h in off)
+                             + ". Suba o laboratório inteiro antes de gerar o inventário.")
     print(to_ansible_yaml(inventory), end="")
     return EXIT_PASSED
 
@@ -294,19 +299,20 @@ def run_reset(argv: Sequence[str]) -> int:
                         help="laboratório Vagrant: destrói e recria todas as VMs")
     add_ssh_arguments(parser)
     args = parser.parse_args(argv)
-    inventory = resolve_inventory(args.inventory)
     ssh = ssh_options(args)
     if args.rebuild or args.snapshot:
         what = "destruir e recriar" if args.rebuild else f"restaurar o snapshot {args.snapshot} de"
         if not args.yes and not confirm(f"Vai {what} todas as VMs do laboratório. Continuar? [s/N]"):
             print("Nada foi alterado.")
             return EXIT_USAGE
-        if args.rebuild:
+        if args.rebuild:  # needs no inventory: it is how a broken lab gets fixed
             rebuild(DEFAULT_VAGRANT_DIR)
         else:
-            reset_snapshot(inventory, ssh, DEFAULT_VAGRANT_DIR, args.snapshot)
+            reset_snapshot(lambda: resolve_inventory(args.inventory), ssh, DEFAULT_VAGRANT_DIR,
+                           args.snapshot)
         print("Laboratório restaurado.")
         return EXIT_PASSED
+    inventory = resolve_inventory(args.inventory)
     if not args.exercise:
         raise UsageError("Diga qual exercício: labcheck reset EXERCÍCIO (ou --snapshot).")
     exercise = load_exercise(args.exercise)

@@ -38,6 +38,9 @@ class Host:
     become: bool = False
     # False only where the source says so (vagrant ssh-config: StrictHostKeyChecking no).
     verify_host_key: bool = True
+    # Set when the source already knows the node is off (a Vagrant VM that is not running):
+    # the reason is reported as the node's error and no connection is tried.
+    down: str | None = None
 
 
 @dataclass(frozen=True)
@@ -143,7 +146,11 @@ def load_inventory(path: str | os.PathLike[str]) -> Inventory:
     return parse_inventory(text, str(p))
 
 
-def parse_vagrant_ssh_config(text: str, source: str) -> Inventory:
+def _vagrant_role(name: str) -> str:
+    return "remote" if name in VAGRANT_REMOTE_NODES else "cluster"
+
+
+def _ssh_config_hosts(text: str) -> list[Host]:
     config = paramiko.SSHConfig.from_text(text)
     hosts = []
     for name in sorted(h for h in config.get_hostnames() if h != "*"):
@@ -153,7 +160,7 @@ def parse_vagrant_ssh_config(text: str, source: str) -> Inventory:
             Host(
                 name=name,
                 address=entry.get("hostname", name),
-                role="remote" if name in VAGRANT_REMOTE_NODES else "cluster",
+                role=_vagrant_role(name),
                 port=int(entry.get("port", 22)),
                 user=entry.get("user", "vagrant"),
                 key_file=keys[0] if keys else None,
@@ -161,9 +168,37 @@ def parse_vagrant_ssh_config(text: str, source: str) -> Inventory:
                 verify_host_key=entry.get("stricthostkeychecking", "yes") != "no",
             )
         )
+    return hosts
+
+
+def parse_vagrant_ssh_config(text: str, source: str) -> Inventory:
+    hosts = _ssh_config_hosts(text)
     if not any(h.role == "cluster" for h in hosts):
         raise InventoryError(f"{source}: vagrant ssh-config não listou nenhum nó do cluster.")
     return Inventory(source=source, hosts=tuple(hosts))
+
+
+# vagrant-libvirt's machine states, as students read them.
+VAGRANT_STATES_PT = {"shutoff": "desligada", "not_created": "não criada", "paused": "pausada",
+                     "inaccessible": "inacessível para o libvirt", "preparing": "sendo criada"}
+
+
+def parse_vagrant_status(text: str) -> dict[str, str]:
+    """Machine name -> state from `vagrant status --machine-readable`."""
+    states = {}
+    for line in text.splitlines():
+        fields = line.split(",", 3)
+        if len(fields) == 4 and fields[2] == "state" and fields[1]:
+            states[fields[1]] = fields[3].strip()
+    return states
+
+
+def _vagrant(args: list[str], vagrant_dir: Path) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(["vagrant", *args], cwd=vagrant_dir, capture_output=True,
+                              text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise InventoryError(f"vagrant {args[0]} falhou: {exc}") from None
 
 
 def vagrant_inventory(vagrant_dir: Path = DEFAULT_VAGRANT_DIR) -> Inventory:
@@ -174,19 +209,34 @@ def vagrant_inventory(vagrant_dir: Path = DEFAULT_VAGRANT_DIR) -> Inventory:
     )
     if not (vagrant_dir / "Vagrantfile").exists() or shutil.which("vagrant") is None:
         raise InventoryError(no_lab)
-    try:
-        run = subprocess.run(
-            ["vagrant", "ssh-config"],
-            cwd=vagrant_dir,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise InventoryError(f"vagrant ssh-config falhou: {exc}") from None
-    if run.returncode != 0 or "HostName" not in run.stdout:
+    source = f"vagrant ssh-config ({vagrant_dir})"
+    run = _vagrant(["ssh-config"], vagrant_dir)
+    if run.returncode == 0 and "HostName" in run.stdout:
+        return parse_vagrant_ssh_config(run.stdout, source)
+    # `vagrant ssh-config` stops at the first machine that cannot take SSH (a student who
+    # just did `vagrant halt --force node2`, or a VM still booting). Report those as off
+    # and read the others, instead of "no lab".
+    states = parse_vagrant_status(_vagrant(["status", "--machine-readable"], vagrant_dir).stdout)
+    hosts = [Host(name=name, address="", role=_vagrant_role(name),
+                  down=f"a VM está {VAGRANT_STATES_PT.get(state, state)} (vagrant status);"
+                       f" suba-a com: vagrant up {name}")
+             for name, state in states.items() if state != "running"]
+    pending = [name for name, state in states.items() if state == "running"]
+    while pending:
+        run = _vagrant(["ssh-config", *pending], vagrant_dir)
+        read = _ssh_config_hosts(run.stdout)
+        hosts += read
+        rest = [name for name in pending if name not in {h.name for h in read}]
+        if run.returncode == 0 or not rest:
+            break
+        # the machines are answered in order: the first one missing is the one that failed
+        hosts.append(Host(name=rest[0], address="", role=_vagrant_role(rest[0]),
+                          down="a VM está ligada, mas ainda não aceita SSH (vagrant ssh-config);"
+                               " espere o boot terminar"))
+        pending = rest[1:]
+    if not any(h.role == "cluster" and not h.down for h in hosts):
         raise InventoryError(no_lab + f"\n(vagrant ssh-config: {run.stderr.strip()[-300:]})")
-    return parse_vagrant_ssh_config(run.stdout, f"vagrant ssh-config ({vagrant_dir})")
+    return Inventory(source=source, hosts=tuple(sorted(hosts, key=lambda h: h.name)))
 
 
 def to_ansible_yaml(inventory: Inventory) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -243,10 +244,12 @@ def _set_clocks(inventory: Inventory, ssh: SshOptions) -> None:
             session.run_script(f"date -u -s @{int(time.time())} >/dev/null\n", timeout=60)
 
 
-def reset_snapshot(inventory: Inventory, ssh: SshOptions, vagrant_dir: Path, name: str) -> None:
+def reset_snapshot(resolve: Callable[[], Inventory], ssh: SshOptions, vagrant_dir: Path,
+                   name: str) -> None:
     """Restore snapshot `name` of every node, together, then wait and clean up."""
-    for host in inventory.hosts:
+    for host in resolve().hosts:  # nodes that are off too: they are part of the lab
         vagrant(["snapshot", "restore", "--no-provision", host.name, name], vagrant_dir)
+    inventory = resolve()  # every machine is running again, maybe at a new address
     _set_clocks(inventory, ssh)
     print("Esperando todos os nós do cluster ficarem online…", flush=True)
     wait_for_cluster(inventory, ssh)
@@ -256,6 +259,9 @@ def reset_snapshot(inventory: Inventory, ssh: SshOptions, vagrant_dir: Path, nam
                            timeout=300)
 
 
-def rebuild(vagrant_dir: Path) -> None:
+def rebuild(vagrant_dir: Path, snapshot: str = "base") -> None:
+    """Destroy and recreate the lab; snapshots go with it, so `snapshot` is saved again."""
     vagrant(["destroy", "-f"], vagrant_dir)
     vagrant(["up"], vagrant_dir)
+    vagrant(["snapshot", "save", "--force", snapshot], vagrant_dir)
+    print(f"Snapshot {snapshot} gravado: labcheck reset --snapshot volta a este laboratório.")

@@ -93,6 +93,8 @@ class NodeSession:
         accept_new_host_keys: bool = False,
         timeout: float = CONNECT_TIMEOUT,
     ) -> NodeSession:
+        if host.down:
+            raise NodeError(host.name, host.down)
         client = paramiko.SSHClient()
         if host.verify_host_key:
             if known_hosts.exists():

@@ -103,3 +103,32 @@ def test_vagrant_inventory_round_trips_through_ansible_yaml():
     again = parse_inventory(to_ansible_yaml(inv), "gerado.yaml")
     assert [(h.name, h.address, h.role, h.user, h.key_file, h.become) for h in again.hosts] == [
         (h.name, h.address, h.role, h.user, h.key_file, h.become) for h in inv.hosts]
+
+
+# `vagrant status --machine-readable` on the Vagrant lab, while `vagrant up` was creating it.
+VAGRANT_STATUS = """\
+1795941307,node1,metadata,provider,libvirt
+1795941353,node1,provider-name,libvirt
+1795941353,node1,state,inaccessible
+1795941353,node1,state-human-short,inaccessible
+1795941365,node2,state,inaccessible
+1795941378,node3,state,inaccessible
+1795941381,,ui,info,Current machine states:\\n\\nnode1                     inaccessible (libvirt)
+"""
+
+
+def test_vagrant_status_gives_each_machine_state():
+    from checker.inventory import parse_vagrant_status
+
+    assert parse_vagrant_status(VAGRANT_STATUS) == {
+        "node1": "inaccessible", "node2": "inaccessible", "node3": "inaccessible"}
+
+
+def test_a_node_known_to_be_off_is_reported_without_connecting():
+    from checker.errors import NodeError
+    from checker.inventory import Host
+    from checker.transport import NodeSession
+
+    off = Host(name="node2", address="", role="cluster", down="a VM está desligada")
+    with pytest.raises(NodeError, match="node2: a VM está desligada"):
+        NodeSession.connect(off, timeout=0.1)
