@@ -178,8 +178,12 @@ def resource_moved(facts: LabFacts, params: Params) -> Outcome:
         ops = [op for op in facts.cib.history if op.resource == vm.id and op.succeeded]
         migrations = [op for op in ops if op.operation in {"migrate_to", "migrate_from"}]
         if migrations:
-            src = next((op.node for op in migrations if op.operation == "migrate_to"), "?")
-            dst = next((op.node for op in migrations if op.operation == "migrate_from"), "?")
+            # The records of older migrations can survive beside the latest one: report
+            # the latest arrival and the latest departure from another node.
+            latest = sorted(migrations, key=lambda op: op.last_change, reverse=True)
+            dst = next((op.node for op in latest if op.operation == "migrate_from"), "?")
+            src = next((op.node for op in latest
+                        if op.operation == "migrate_to" and op.node != dst), "?")
             return passed(f"{vm.id} foi migrado ao vivo ({src} → {dst}).")
         ran_on = sorted({op.node for op in ops if op.operation in {"start", "stop"}})
         if len(ran_on) >= 2:
