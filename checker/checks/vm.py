@@ -181,10 +181,13 @@ def resource_moved(facts: LabFacts, params: Params) -> Outcome:
             # The records of older migrations can survive beside the latest one: report
             # the latest arrival and the latest departure from another node.
             latest = sorted(migrations, key=lambda op: op.last_change, reverse=True)
-            dst = next((op.node for op in latest if op.operation == "migrate_from"), "?")
+            dst = next((op.node for op in latest if op.operation == "migrate_from"), None)
             src = next((op.node for op in latest
-                        if op.operation == "migrate_to" and op.node != dst), "?")
-            return passed(f"{vm.id} foi migrado ao vivo ({src} → {dst}).")
+                        if op.operation == "migrate_to" and op.node != dst), None)
+            # right after a crash one side of the pair may already be gone
+            route = (f"{src} → {dst}" if src and dst
+                     else f"para {dst}" if dst else f"a partir de {src}")
+            return passed(f"{vm.id} foi migrado ao vivo ({route}).")
         ran_on = sorted({op.node for op in ops if op.operation in {"start", "stop"}})
         if len(ran_on) >= 2:
             return passed(f"{vm.id} já rodou em mais de um nó ({join_names(ran_on)}): foi movido.")

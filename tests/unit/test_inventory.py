@@ -117,6 +117,20 @@ VAGRANT_STATUS = """\
 """
 
 
+# The same on the lab right after `virsh -c qemu:///system destroy vagrant_node2`.
+VAGRANT_STATUS_NODE2_OFF = """\
+1795947742,node1,state,running
+1795947742,node2,state,shutoff
+1795947742,node3,state,running
+"""
+
+
+def test_vagrant_status_after_a_node_is_powered_off():
+    from checker.inventory import parse_vagrant_status
+
+    assert parse_vagrant_status(VAGRANT_STATUS_NODE2_OFF)["node2"] == "shutoff"
+
+
 def test_vagrant_status_gives_each_machine_state():
     from checker.inventory import parse_vagrant_status
 
