@@ -214,7 +214,7 @@ def vagrant_inventory(vagrant_dir: Path = DEFAULT_VAGRANT_DIR) -> Inventory:
     if run.returncode == 0 and "HostName" in run.stdout:
         return parse_vagrant_ssh_config(run.stdout, source)
     # `vagrant ssh-config` stops at the first machine that cannot take SSH (a student who
-    # just did `vagrant halt --force node2`, or a VM still booting). Report those as off
+    # just powered node2 off with `virsh destroy`, or a VM still booting). Report those as off
     # and read the others, instead of "no lab".
     states = parse_vagrant_status(_vagrant(["status", "--machine-readable"], vagrant_dir).stdout)
     hosts = [Host(name=name, address="", role=_vagrant_role(name),
