@@ -40,8 +40,13 @@ if ! grep -qx "[[:space:]]*cluster_name: $LAB_CLUSTER_NAME" /etc/corosync/corosy
 fi
 
 pcs cluster start --all --wait=600 >/dev/null 2>&1 || true
+# stonith-enabled=false only while nobody has set it: a later `vagrant provision` must not
+# switch off fencing that a student configured.
 for i in $(seq 1 60); do
-  pcs property set stonith-enabled=false 2>/dev/null && break
+  if cibadmin --query --scope crm_config >/dev/null 2>&1; then
+    crm_attribute --type crm_config --name stonith-enabled --query >/dev/null 2>&1 && break
+    pcs property set stonith-enabled=false 2>/dev/null && break
+  fi
   sleep 5
 done
 # Wait until every node is online, so the first `labcheck` sees a whole cluster.

@@ -7,11 +7,19 @@ set -euo pipefail
 
 # The box is the same for every node; take the cluster stack off this one. The .debs
 # stay in /srv/lab/debs, so `apt-get install pacemaker-remote pcs` works offline.
-if dpkg -s pacemaker >/dev/null 2>&1 || dpkg -s corosync >/dev/null 2>&1 || dpkg -s pcs >/dev/null 2>&1; then
-  DEBIAN_FRONTEND=noninteractive apt-get purge -y -q pacemaker pacemaker-cli-utils corosync pcs >/dev/null
+# Only on the first run: exercise 2 installs pcs and pacemaker-remote here, and a later
+# `vagrant provision` must not take the student's work away.
+stripped=/var/lib/labcheck/node3-cluster-stack-removed
+if [[ ! -f $stripped ]]; then
+  if ! dpkg -s pacemaker-remote >/dev/null 2>&1; then
+    if dpkg -s pacemaker >/dev/null 2>&1 || dpkg -s corosync >/dev/null 2>&1 || dpkg -s pcs >/dev/null 2>&1; then
+      DEBIAN_FRONTEND=noninteractive apt-get purge -y -q pacemaker pacemaker-cli-utils corosync pcs >/dev/null
+    fi
+    # The box's Pacemaker authkey is not the cluster's: exercise 2 brings the right one.
+    rm -f /etc/pacemaker/authkey
+  fi
+  mkdir -p "${stripped%/*}" && touch "$stripped"
 fi
-# The box's Pacemaker authkey is not the cluster's: exercise 2 brings the right one.
-if ! dpkg -s pacemaker-remote >/dev/null 2>&1; then rm -f /etc/pacemaker/authkey; fi
 # No hypervisor work here either.
 systemctl disable --now libvirtd.service libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket >/dev/null 2>&1 || true
 
