@@ -67,7 +67,9 @@ case "$ROLE" in
       pcs host auth "${names[@]}" -u hacluster -p "$LAB_HACLUSTER_PASSWORD"
       pcs cluster setup "$LAB_CLUSTER_NAME" "${setup_args[@]}" --start --enable --wait=600
     fi
-    pcs property set stonith-enabled=false
+    # Only while unset: a later run must not switch off fencing a student configured.
+    crm_attribute --type crm_config --name stonith-enabled --query >/dev/null 2>&1 ||
+      pcs property set stonith-enabled=false
     pcs status
     ;;
   *) echo "ROLE deve ser hypervisor, node3 ou cluster" >&2; exit 2 ;;
