@@ -101,7 +101,8 @@ failover_exercise1() {  # exercise 1, step 7, with the page's own commands
   wait_on_node1 300 "node2 OFFLINE" "crm_mon -1 | grep -q 'OFFLINE: \\[ node2 \\]'" || return 1
   # the first start on node1 fails on the dead host's NFS lock (lease: 90 s); the page says
   # to wait about two minutes from the crash, clean up, and repeat if it fails again
-  sleep $(( crashed + 120 - $(date +%s) > 0 ? crashed + 120 - $(date +%s) : 0 ))
+  local remaining=$(( crashed + 120 - $(date +%s) ))
+  (( remaining > 0 )) && sleep "$remaining"
   on_node1 "crm_mon -1 -r; grep -h 'write\" lock' /var/log/libvirt/qemu/vm1.log | tail -1"
   local attempt
   for attempt in 1 2 3; do
