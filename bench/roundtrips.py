@@ -51,7 +51,7 @@ def per_check_baseline(inventory, exercise, ssh) -> tuple[float, dict[str, int],
             if not probes:
                 continue
             with NodeSession.connect(host, ssh.known_hosts) as session:
-                session.run_script(build_script(probes, {"LABCHECK_PEERS": ""}))
+                session.run_script(build_script(probes, {"LABCHECK_PEERS": ""})[0])
                 trips[host.name] += session.round_trips
     return time.perf_counter() - started, trips, dict(trips)
 

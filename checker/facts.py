@@ -7,6 +7,7 @@ itself happens in `gather.py`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from checker.inventory import Host, Inventory
@@ -14,6 +15,7 @@ from checker.model import Cib, ClusterStatus
 from checker.probes import ProbeOutput
 
 PACEMAKER_REMOTE_PORT = 3121
+_HEX_PORT = re.compile(r"[0-9A-Fa-f]{4}")
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,7 @@ def parse_ssh_peers(text: str) -> list[SshPeerResult]:
     results = []
     for line in text.splitlines():
         parts = line.split("\t")
-        if len(parts) >= 2 and parts[1].isdigit():
+        if len(parts) >= 2 and parts[1].isascii() and parts[1].isdigit():
             detail = parts[2].strip().rstrip(".") if len(parts) > 2 else ""
             results.append(SshPeerResult(parts[0], parts[1] == "0", detail))
     return results
@@ -148,10 +150,9 @@ def parse_proc_net_tcp(text: str) -> set[int]:
     for line in text.splitlines():
         fields = line.split()
         if len(fields) > 3 and fields[3] == "0A" and ":" in fields[1]:
-            try:
-                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
-            except ValueError:
-                continue
+            port = fields[1].rsplit(":", 1)[1]
+            if _HEX_PORT.fullmatch(port):
+                ports.add(int(port, 16))
     return ports
 
 
@@ -173,6 +174,6 @@ def parse_pg_probes(text: str) -> list[PgProbe]:
     results = []
     for line in text.splitlines():
         parts = line.split("\t")
-        if len(parts) >= 2 and parts[1].isdigit():
+        if len(parts) >= 2 and parts[1].isascii() and parts[1].isdigit():
             results.append(PgProbe(parts[0], parts[1] == "0", "\t".join(parts[2:]).strip()))
     return results

@@ -13,20 +13,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from checker.boundary import MAX_CIB_FILE_BYTES, MIB, decode_node_output
 from checker.errors import ModelError, NodeError
 from checker.facts import LabFacts, NodeFacts
 from checker.inventory import Host, Inventory
 from checker.model import parse_cib, parse_status
 from checker.probes import MODEL_PROBES, build_script, parse_output, probes_for
-from checker.transport import DEFAULT_KNOWN_HOSTS, NodeSession
+from checker.transport import SshOptions
 
-
-@dataclass(frozen=True)
-class SshOptions:
-    known_hosts: Path = DEFAULT_KNOWN_HOSTS
-    accept_new_host_keys: bool = False
-    connect_timeout: float = 10.0
-    command_timeout: float = 90.0
+__all__ = ["NodeReading", "SshOptions", "facts_from_cib_file", "gather", "read_node"]
 
 
 @dataclass(frozen=True)
@@ -44,12 +39,10 @@ def read_node(host: Host, probe_names: Iterable[str], peers: list[str], ssh: Ssh
     if not probes:  # this exercise reads nothing on such a node: do not even connect
         return NodeReading(facts, 0, 0.0)
     try:
-        with NodeSession.connect(
-            host, ssh.known_hosts, ssh.accept_new_host_keys, ssh.connect_timeout
-        ) as session:
-            script = build_script(probes, {"LABCHECK_PEERS": " ".join(peers)})
-            result = session.run_script(script, ssh.command_timeout)
-            facts.probes = parse_output(result.stdout)
+        with ssh.connect(host) as session:
+            script, marker = build_script(probes, {"LABCHECK_PEERS": "\n".join(peers)})
+            result = session.run_script(script)
+            facts.probes = parse_output(result.stdout, marker)
             missing = [p.name for p in probes if p.name not in facts.probes]
             if missing:
                 facts.error = (
@@ -118,9 +111,13 @@ def gather(
 def facts_from_cib_file(path: Path) -> LabFacts:
     """Offline grading: a saved CIB (`pcs cluster cib > file`) and no live nodes."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelError(f"Não foi possível ler {path}: {exc}") from None
+        with path.open("rb") as stream:
+            data = stream.read(MAX_CIB_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ModelError(f"Não foi possível ler {path}: {exc.strerror}.") from None
+    if len(data) > MAX_CIB_FILE_BYTES:
+        raise ModelError(f"{path} passa de {MAX_CIB_FILE_BYTES // MIB} MiB: não é uma CIB.")
+    text = decode_node_output(data)  # a student's file: as untrusted as a node's output
     cib = parse_cib(text, str(path))
     remote_ids = {p.id for p in cib.primitives_of("ocf:pacemaker:remote")}
     hosts = tuple(

@@ -10,13 +10,23 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import paramiko
 import yaml
 
+from checker.boundary import (
+    MAX_HOSTS_PER_INVENTORY,
+    MAX_INVENTORY_BYTES,
+    MIB,
+    clean_line,
+    host_problem,
+    port_value,
+    printable,
+    user_problem,
+)
 from checker.errors import InventoryError
 from checker.yamlfile import load_yaml
 
@@ -74,33 +84,68 @@ def _mapping(value: Any, where: str, source: str) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise InventoryError(
-            f"Inventário {source}: '{where}' deveria ser um mapeamento (chave: valor), "
+            f"Inventário {source}: '{printable(where)}' deveria ser um mapeamento (chave: valor), "
             f"mas é {type(value).__name__}."
         )
     return value
 
 
-def _host_from_vars(name: str, role: str, variables: dict[str, Any], source: str) -> Host:
-    address = variables.get("ansible_host", name)
+def _field_error(source: str, host: str, field: str, why: str) -> InventoryError:
+    return InventoryError(f"Inventário {source}: host {printable(host)}, {field}: {why}.")
+
+
+def key_file_problem(path: Path) -> str | None:
+    """Why `path` cannot serve as an SSH private key, or None when it can."""
     try:
-        port = int(variables.get("ansible_port", 22))
-    except (TypeError, ValueError):
-        raise InventoryError(
-            f"Inventário {source}: ansible_port do host {name} não é um número: "
-            f"{variables.get('ansible_port')!r}."
-        ) from None
+        if not path.exists():
+            return f"o arquivo {path} não existe"
+        if not path.is_file():
+            return f"{path} não é um arquivo"
+        if path.stat().st_size > 64 * 1024:
+            return f"{path} é grande demais para ser uma chave privada"
+        paramiko.PKey.from_path(path)
+    except (paramiko.PasswordRequiredException, TypeError):
+        # cryptography raises TypeError for an OpenSSH-format key with a passphrase
+        return f"a chave {path} tem senha; use uma chave sem senha para o labcheck"
+    except PermissionError:
+        return f"sem permissão para ler {path}"
+    except (OSError, ValueError, paramiko.SSHException) as exc:
+        return f"{path} não é uma chave privada SSH ({printable(type(exc).__name__)})"
+    return None
+
+
+def _host_from_vars(name: object, role: str, variables: dict[str, Any], source: str) -> Host:
+    """One host, every value validated: a student's inventory is untrusted (boundary.py)."""
+    shown = name if isinstance(name, str) else str(name)
+    problem = host_problem(name)
+    if problem:
+        raise InventoryError(f"Inventário {source}: nome de host inválido: {problem}.")
+    address = variables.get("ansible_host", name)
+    problem = host_problem(address)
+    if problem:
+        raise _field_error(source, shown, "ansible_host", problem)
+    port, problem = port_value(variables.get("ansible_port", 22))
+    if problem or port is None:
+        raise _field_error(source, shown, "ansible_port", problem or "inválida")
+    user = variables.get("ansible_user", "root")
+    problem = user_problem(user)
+    if problem:
+        raise _field_error(source, shown, "ansible_user", problem)
     key = variables.get("ansible_ssh_private_key_file")
     if key is not None:
-        key_path = Path(os.path.expanduser(str(key)))
+        if not isinstance(key, str) or not key.strip() or "\x00" in key:
+            raise _field_error(source, shown, "ansible_ssh_private_key_file",
+                               "deveria ser o caminho de um arquivo")
+        key_path = Path(os.path.expanduser(key))
         if not key_path.is_absolute():
             key_path = Path(source).resolve().parent / key_path
-        key = str(key_path)
+        key = str(key_path)  # that it is a usable key is checked by check_key_files
     return Host(
         name=str(name),
         address=str(address),
         role=role,
         port=port,
-        user=str(variables.get("ansible_user", "root")),
+        user=str(user),
         key_file=key,
         become=_truthy(variables.get("ansible_become", False)),
     )
@@ -125,8 +170,11 @@ def parse_inventory(text: str, source: str) -> Inventory:
                     f"Inventário {source}: o host {name} aparece em mais de um grupo."
                 )
             seen.add(name)
+            if len(hosts) >= MAX_HOSTS_PER_INVENTORY:
+                raise InventoryError(f"Inventário {source}: mais de {MAX_HOSTS_PER_INVENTORY} "
+                                     "hosts; um laboratório tem poucos nós.")
             merged = {**all_vars, **group_vars, **_mapping(host_vars, str(name), source)}
-            hosts.append(_host_from_vars(str(name), role, merged, source))
+            hosts.append(_host_from_vars(name, role, merged, source))
     if not any(h.role == "cluster" for h in hosts):
         raise InventoryError(
             f"Inventário {source}: nenhum host no grupo 'cluster'. "
@@ -137,42 +185,67 @@ def parse_inventory(text: str, source: str) -> Inventory:
 
 def load_inventory(path: str | os.PathLike[str]) -> Inventory:
     p = Path(path)
+    source = clean_line(str(p))  # a student's file name: shown in every report
     try:
-        text = p.read_text(encoding="utf-8")
+        with p.open("rb") as stream:
+            data = stream.read(MAX_INVENTORY_BYTES + 1)
     except FileNotFoundError:
-        raise InventoryError(f"Inventário não encontrado: {p}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InventoryError(f"Não foi possível ler o inventário {p}: {exc}") from None
-    return parse_inventory(text, str(p))
+        raise InventoryError(f"Inventário não encontrado: {source}") from None
+    except OSError as exc:
+        raise InventoryError(f"Não foi possível ler o inventário {source}: "
+                             f"{exc.strerror or exc}.") from None
+    if len(data) > MAX_INVENTORY_BYTES:
+        raise InventoryError(f"Inventário {source}: passa de {MAX_INVENTORY_BYTES // MIB} MiB; "
+                             "um inventário tem poucas linhas.")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InventoryError(f"Inventário {source}: não é texto UTF-8 (byte inválido na "
+                             f"linha {line}). Salve o arquivo como UTF-8.") from None
+    return check_key_files(parse_inventory(text, source))
+
+
+def check_key_files(inventory: Inventory) -> Inventory:
+    """Every private key the inventory names exists, is readable and is a key (exit 2)."""
+    checked: dict[str, str | None] = {}
+    for host in inventory.hosts:
+        if host.key_file is None or host.down:
+            continue
+        if host.key_file not in checked:
+            checked[host.key_file] = key_file_problem(Path(host.key_file))
+        problem = checked[host.key_file]
+        if problem:
+            raise _field_error(inventory.source, host.name, "ansible_ssh_private_key_file",
+                               problem)
+    return inventory
 
 
 def _vagrant_role(name: str) -> str:
     return "remote" if name in VAGRANT_REMOTE_NODES else "cluster"
 
 
-def _ssh_config_hosts(text: str) -> list[Host]:
+def _ssh_config_hosts(text: str, source: str = "vagrant ssh-config") -> list[Host]:
+    """Hosts from `vagrant ssh-config`, validated like an inventory's: a student's
+    Vagrantfile decides what it prints."""
     config = paramiko.SSHConfig.from_text(text)
     hosts = []
     for name in sorted(h for h in config.get_hostnames() if h != "*"):
         entry = config.lookup(name)
         keys = entry.get("identityfile") or []
-        hosts.append(
-            Host(
-                name=name,
-                address=entry.get("hostname", name),
-                role=_vagrant_role(name),
-                port=int(entry.get("port", 22)),
-                user=entry.get("user", "vagrant"),
-                key_file=keys[0] if keys else None,
-                become=entry.get("user", "vagrant") != "root",
-                verify_host_key=entry.get("stricthostkeychecking", "yes") != "no",
-            )
-        )
+        variables: dict[str, Any] = {"ansible_host": entry.get("hostname", name),
+                                     "ansible_port": entry.get("port", 22),
+                                     "ansible_user": entry.get("user", "vagrant")}
+        if keys:
+            variables["ansible_ssh_private_key_file"] = keys[0]
+        host = _host_from_vars(name, _vagrant_role(name), variables, source)
+        hosts.append(replace(host, become=host.user != "root",
+                             verify_host_key=entry.get("stricthostkeychecking", "yes") != "no"))
     return hosts
 
 
 def parse_vagrant_ssh_config(text: str, source: str) -> Inventory:
-    hosts = _ssh_config_hosts(text)
+    hosts = _ssh_config_hosts(text, source)
     if not any(h.role == "cluster" for h in hosts):
         raise InventoryError(f"{source}: vagrant ssh-config não listou nenhum nó do cluster.")
     return Inventory(source=source, hosts=tuple(hosts))
@@ -212,7 +285,7 @@ def vagrant_inventory(vagrant_dir: Path = DEFAULT_VAGRANT_DIR) -> Inventory:
     source = f"vagrant ssh-config ({vagrant_dir})"
     run = _vagrant(["ssh-config"], vagrant_dir)
     if run.returncode == 0 and "HostName" in run.stdout:
-        return parse_vagrant_ssh_config(run.stdout, source)
+        return check_key_files(parse_vagrant_ssh_config(run.stdout, source))
     # `vagrant ssh-config` stops at the first machine that cannot take SSH (a student who
     # just powered node2 off with `virsh destroy`, or a VM still booting). Report those as off
     # and read the others, instead of "no lab".
@@ -224,7 +297,7 @@ def vagrant_inventory(vagrant_dir: Path = DEFAULT_VAGRANT_DIR) -> Inventory:
     pending = [name for name, state in states.items() if state == "running"]
     while pending:
         run = _vagrant(["ssh-config", *pending], vagrant_dir)
-        read = _ssh_config_hosts(run.stdout)
+        read = _ssh_config_hosts(run.stdout, source)
         hosts += read
         rest = [name for name in pending if name not in {h.name for h in read}]
         if run.returncode == 0 or not rest:
@@ -235,8 +308,13 @@ def vagrant_inventory(vagrant_dir: Path = DEFAULT_VAGRANT_DIR) -> Inventory:
                                " espere o boot terminar"))
         pending = rest[1:]
     if not any(h.role == "cluster" and not h.down for h in hosts):
-        raise InventoryError(no_lab + f"\n(vagrant ssh-config: {run.stderr.strip()[-300:]})")
-    return Inventory(source=source, hosts=tuple(sorted(hosts, key=lambda h: h.name)))
+        # vagrant's own English text, cut at an arbitrary point, helped nobody: say what
+        # was seen and how to see the rest
+        seen = ", ".join(f"{h.name} ({h.down.split(' (')[0]})" for h in hosts if h.down)
+        raise InventoryError(no_lab + (f" Máquinas do laboratório em {vagrant_dir}: {seen}."
+                                       if seen else "")
+                             + f" Para ver o motivo: cd {vagrant_dir} && vagrant status")
+    return check_key_files(Inventory(source=source, hosts=tuple(sorted(hosts, key=lambda h: h.name))))
 
 
 def to_ansible_yaml(inventory: Inventory) -> str:

@@ -29,6 +29,7 @@ from IPython.display import display
 from traitlets import Bool, Float
 
 from checker import argparse_ptbr
+from checker.boundary import Limits
 from checker.checks import Status
 from checker.errors import LabcheckError, NodeError
 from checker.exercises import load_exercise
@@ -42,6 +43,7 @@ ENV_KNOWN_HOSTS = "LABCHECK_KNOWN_HOSTS"
 # "vagrant": nodes run systemd (the course's lab); "nslab": the namespace lab, no systemd.
 LAB_KINDS = {"vagrant": "laboratório Vagrant", "nslab": "laboratório em namespaces"}
 KIND_PROBE = "test -d /run/systemd/system"
+SESSION_LIFE_S = 7 * 24 * 3600.0
 HTML_COLORS = {"pass": "#1a7f37", "fail": "#cf222e", "skip": "#6e7781", "error": "#9a6700",
                "warning": "#9a6700"}
 # JupyterLab right-aligns table cells by default; a report reads better from the left.
@@ -138,7 +140,7 @@ class LabMagics(Magics):
 
     connect_timeout = Float(10.0, help="Tempo máximo (s) para conectar a um nó.").tag(config=True)
     command_timeout = Float(
-        600.0, help="Tempo máximo (s) de silêncio de um comando antes de desistir."
+        1200.0, help="Tempo máximo (s) de um comando antes de desistir."
     ).tag(config=True)
     accept_new_host_keys = Bool(
         False, help="Registra chaves de host desconhecidas (como --accept-new-host-keys)."
@@ -181,8 +183,9 @@ class LabMagics(Magics):
                 return session
             self._drop(host.name)
         try:
+            # kept open for the kernel's life: each command has its own deadline
             session = NodeSession.connect(host, self._known_hosts(), self.accept_new_host_keys,
-                                          self.connect_timeout)
+                                          self.connect_timeout, Limits(deadline_s=SESSION_LIFE_S))
         except NodeError as exc:
             if "--accept-new-host-keys" in exc.reason:
                 raise NodeError(exc.node, exc.reason + " No notebook: "

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from checker.boundary import safe_filename
 from checker.checks import Status
 from checker.errors import LabcheckError, ModelError, NodeError
 from checker.exercises import Exercise
@@ -31,6 +32,8 @@ from checker.transport import NodeSession
 STATE_DIR = "/var/lib/pacemaker/labcheck"
 LOCAL_BACKUPS = Path("~/.local/state/labcheck/backups").expanduser()
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+# reset waits for the cluster twice (crm_resource --wait --timeout=120s) and more
+_LONG_JOB_S = 450.0
 
 
 def baseline_path(exercise: Exercise) -> str:
@@ -56,8 +59,7 @@ def _first_session(inventory: Inventory, ssh: SshOptions) -> tuple[Host, NodeSes
     reasons = []
     for host in inventory.cluster_hosts:
         try:
-            return host, NodeSession.connect(host, ssh.known_hosts, ssh.accept_new_host_keys,
-                                             ssh.connect_timeout)
+            return host, ssh.connect(host, deadline_s=_LONG_JOB_S)
         except NodeError as exc:
             reasons.append(str(exc))
     raise NodeError("cluster", "nenhum nó do cluster acessível: " + "; ".join(reasons))
@@ -94,8 +96,7 @@ def start(exercise: Exercise, inventory: Inventory, ssh: SshOptions, force: bool
               f"else cibadmin -Q > {path}.tmp && mv {path}.tmp {path} && echo saved; fi\n")
     saved_on = []
     for host in inventory.cluster_hosts:
-        with NodeSession.connect(host, ssh.known_hosts, ssh.accept_new_host_keys,
-                                 ssh.connect_timeout) as session:
+        with ssh.connect(host) as session:
             out = session.run_script(f"LABCHECK_FORCE={int(force)}\n" + script)
         if out.exit_status != 0:
             raise LabcheckError(f"{host.name}: não foi possível gravar {path}: "
@@ -185,7 +186,10 @@ def apply_reset(plan: ResetPlan, inventory: Inventory, ssh: SshOptions) -> tuple
     """Replace the configuration with the baseline; returns (node backup, local backup)."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     LOCAL_BACKUPS.mkdir(parents=True, exist_ok=True)
-    local = LOCAL_BACKUPS / f"{plan.host.name}-{plan.host.address}-{stamp}.xml"
+    # names come from a student's inventory: one safe component under the backup folder
+    local = LOCAL_BACKUPS / safe_filename(f"{plan.host.name}-{plan.host.address}-{stamp}.xml")
+    if local.resolve().parent != LOCAL_BACKUPS.resolve():
+        raise LabcheckError(f"nome de cópia inválido: {local}")
     local.write_text(plan.current_text, encoding="utf-8")
     remote_backup = f"{STATE_DIR}/backup-{stamp}.xml"
     forget = " ".join(n for n in plan.remote_nodes if _SAFE_NAME.match(n))
@@ -202,9 +206,8 @@ crm_resource --cleanup >/dev/null 2>&1 || true
 crm_resource --wait --timeout=120s || true
 crm_mon -1 --output-as=xml
 """
-    with NodeSession.connect(plan.host, ssh.known_hosts, ssh.accept_new_host_keys,
-                             ssh.connect_timeout) as session:
-        out = session.run_script(script, timeout=400)
+    with ssh.connect(plan.host, deadline_s=_LONG_JOB_S) as session:
+        out = session.run_script(script)
     if out.exit_status != 0:
         raise LabcheckError(f"{plan.host.name}: a restauração falhou: "
                             f"{(out.stderr or out.stdout).strip()[-300:]} "
@@ -239,8 +242,7 @@ def _set_clocks(inventory: Inventory, ssh: SshOptions) -> None:
     # A restored snapshot resumes with the clock it was saved with, and the offline lab
     # has no NTP: without this, logs and crm_mon would show the snapshot's time.
     for host in inventory.hosts:
-        with NodeSession.connect(host, ssh.known_hosts, ssh.accept_new_host_keys,
-                                 ssh.connect_timeout) as session:
+        with ssh.connect(host) as session:
             session.run_script(f"date -u -s @{int(time.time())} >/dev/null\n", timeout=60)
 
 

@@ -2,6 +2,10 @@
 
 Nothing here talks to a node. `parse_cib` reads `cibadmin -Q` / `pcs cluster cib`
 output; `parse_status` reads `crm_mon -1 --output-as=xml` (Pacemaker 2.x schema).
+
+The XML comes from a student's node, so it is parsed with bounds (no DTD or entities, a
+limited number of elements and depth) and every number in it through `bounded_int`: any
+document, however built, gives a model or a ModelError, never another exception.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
+from checker.boundary import bounded_int
 from checker.errors import ModelError
 
 INFINITY = 1_000_000  # Pacemaker's own value for INFINITY scores
@@ -23,10 +28,8 @@ def parse_score(text: str | None) -> int:
         return INFINITY
     if value in {"-infinity", "-inf"}:
         return -INFINITY
-    try:
-        return max(-INFINITY, min(INFINITY, int(value)))
-    except ValueError:
-        return 0
+    number = bounded_int(value)
+    return 0 if number is None else max(-INFINITY, min(INFINITY, number))
 
 
 def format_score(score: int) -> str:
@@ -42,7 +45,9 @@ _DURATION_UNITS_MS = {
     "m": 60_000, "min": 60_000, "h": 3_600_000, "hr": 3_600_000,
     "us": 0.001, "usec": 0.001,
 }
-_ISO_DURATION = re.compile(r"^P(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)$", re.IGNORECASE)
+_ISO_DURATION = re.compile(r"^P(?:T(?:([0-9]{1,6})H)?(?:([0-9]{1,6})M)?(?:([0-9]{1,9})S)?)$",
+                           re.IGNORECASE)
+_DURATION = re.compile(r"([0-9]{1,12})\s*([a-zA-Z]{0,4})")
 
 
 def parse_interval_ms(text: str | None) -> int | None:
@@ -54,7 +59,7 @@ def parse_interval_ms(text: str | None) -> int | None:
     if iso and any(iso.groups()):
         hours, minutes, seconds = (int(g or 0) for g in iso.groups())
         return ((hours * 60 + minutes) * 60 + seconds) * 1000
-    match = re.fullmatch(r"(\d+)\s*([a-zA-Z]*)", value)
+    match = _DURATION.fullmatch(value)
     if not match or match.group(2).lower() not in _DURATION_UNITS_MS:
         return None
     return int(int(match.group(1)) * _DURATION_UNITS_MS[match.group(2).lower()])
@@ -173,13 +178,42 @@ class Cib:
         return [c for c in self.locations if c.resource in ids]
 
 
+# A real CIB has a few thousand elements and is about ten levels deep.
+MAX_XML_ELEMENTS = 200_000
+MAX_XML_DEPTH = 64
+_XML_CHUNK = 1 << 20
+
+
 def _parse_xml(text: str, what: str) -> ET.Element:
     if not text or not text.strip():
         raise ModelError(f"{what}: documento vazio.")
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
+        # Pacemaker never writes a DTD; refusing one refuses entity expansion bombs and
+        # external entities before any parser sees them.
+        raise ModelError(f"{what}: XML com DTD ou entidades não é aceito.")
+    parser = ET.XMLPullParser(events=("start", "end"))
+    root: ET.Element | None = None
+    elements = depth = 0
     try:
-        return ET.fromstring(text)
+        for offset in range(0, len(text), _XML_CHUNK):
+            parser.feed(text[offset : offset + _XML_CHUNK])
+            for event, element in parser.read_events():
+                if event == "end":
+                    depth -= 1
+                    continue
+                root = element if root is None else root
+                elements += 1
+                depth += 1
+                if elements > MAX_XML_ELEMENTS or depth > MAX_XML_DEPTH:
+                    raise ModelError(f"{what}: XML grande ou aninhado demais para ser uma "
+                                     f"saída do Pacemaker (mais de {MAX_XML_ELEMENTS} "
+                                     f"elementos ou {MAX_XML_DEPTH} níveis).")
+        parser.close()
     except ET.ParseError as exc:
         raise ModelError(f"{what}: XML inválido ou truncado ({exc}).") from None
+    if root is None:
+        raise ModelError(f"{what}: documento vazio.")
+    return root
 
 
 def _nvpairs(element: ET.Element, section: str) -> dict[str, str]:
@@ -265,10 +299,7 @@ def parse_cib(text: str, what: str = "CIB") -> Cib:
     )
 
     def epoch_part(name: str) -> int:
-        try:
-            return int(root.get(name, "0"))
-        except ValueError:
-            return 0
+        return bounded_int(root.get(name, "0"), 0) or 0
 
     return Cib(
         epoch=(epoch_part("admin_epoch"), epoch_part("epoch"), epoch_part("num_updates")),
@@ -283,10 +314,8 @@ def parse_cib(text: str, what: str = "CIB") -> Cib:
 
 
 def _int(value: str | None, default: int = 0) -> int:
-    try:
-        return int(value) if value is not None else default
-    except ValueError:
-        return default
+    number = bounded_int(value)
+    return default if number is None else number
 
 
 def _history(status: ET.Element | None) -> tuple[HistoryOp, ...]:

@@ -5,11 +5,16 @@ ever sent to a node). An exercise asks for the probes its checks need; they are
 joined into one script, run over a single SSH exec, and the output is split back
 by markers. The first word of every command is in READ_ONLY_PROGRAMS, which the
 test suite enforces.
+
+Values a probe takes from the node's own CIB (paths, addresses) are the student's, so the
+commands never let them glob (`set -f`) or become options; the markers carry a random
+token per run, so nothing a command prints can pass for the end of a probe.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -19,7 +24,7 @@ READ_ONLY_PROGRAMS = frozenset(
     {
         "test", "cibadmin", "crm_mon", "pidof", "cat", "sha256sum", "stat", "virsh",
         "systemctl", "ls", "pg_isready", "ssh", "sed", "printf", "head", "tail", "echo",
-        "readlink", "true",
+        "readlink", "true", "grep",
     }
 )
 
@@ -55,13 +60,17 @@ PROBES: dict[str, Probe] = {
               "virsh -c qemu:///system list --name",
               "domínios libvirt definidos e em execução"),
         Probe("ssh_peers", _CLUSTER,
-              "for peer in $LABCHECK_PEERS; do "
-              "out=$(ssh -n -o BatchMode=yes -o ConnectTimeout=5 \"$peer\" true 2>&1); "
+              # one name a line, read as data: never split, globbed or taken as an option
+              "printf '%s\\n' \"$LABCHECK_PEERS\" | while IFS= read -r peer; do "
+              "test -n \"$peer\" || continue; "
+              "out=$(ssh -n -o BatchMode=yes -o ConnectTimeout=5 -- \"$peer\" true 2>&1); "
               "printf '%s\\t%s\\t%s\\n' \"$peer\" \"$?\" \"$(printf '%s' \"$out\" | tail -n 1)\"; "
               "done",
               "SSH sem senha deste nó para os outros nós do cluster"),
         Probe("vm_configs", _CLUSTER,
-              "for f in $(" + _CIB_PARAM.format(type="VirtualDomain", name="config") + "); do "
+              "set -f; for f in $(" + _CIB_PARAM.format(type="VirtualDomain", name="config")
+              + "); do "
+              "test \"${f#/}\" != \"$f\" || continue; "  # absolute paths only: no '-x' options
               "if test -r \"$f\"; then "
               "printf 'config\\t%s\\t%s\\n' \"$f\" "
               "\"$(sed -n 's:.*<name>\\(.*\\)</name>.*:\\1:p' \"$f\" | head -n 1)\"; "
@@ -95,7 +104,8 @@ PROBES: dict[str, Probe] = {
               "/usr/bin/postgres 2>/dev/null",
               "binários do PostgreSQL instalados"),
         Probe("pg_vip", _CLUSTER,
-              "for ip in $(" + _CIB_PARAM.format(type="IPaddr2", name="ip") + "); do "
+              "set -f; for ip in $(" + _CIB_PARAM.format(type="IPaddr2", name="ip") + "); do "
+              "printf '%s' \"$ip\" | grep -Eqx '[0-9A-Fa-f:.]{2,45}' || continue; "
               "out=$(pg_isready -h \"$ip\" -p 5432 -t 3 2>&1); "
               "printf '%s\\t%s\\t%s\\n' \"$ip\" \"$?\" \"$out\"; done",
               "o PostgreSQL responde em cada IP virtual (pg_isready)"),
@@ -105,9 +115,9 @@ PROBES: dict[str, Probe] = {
 # The cluster model (model.py): always read together, from the same node.
 MODEL_PROBES = frozenset({"cib", "status"})
 
-_BEGIN = "@@labcheck-begin "
-_END = "@@labcheck-end "
-_END_LINE = re.compile(r"^@@labcheck-end (\S+) (\d+)$", re.MULTILINE)
+_MARKER_PREFIX = "@@labcheck-"
+# An exit status is 0-255; more digits than this is not an exit status.
+_STATUS_DIGITS = 3
 
 
 @dataclass(frozen=True)
@@ -124,8 +134,18 @@ def probes_for(names: Iterable[str], role: str) -> list[Probe]:
     return [PROBES[n] for n in sorted(set(names)) if role in PROBES[n].roles]
 
 
-def build_script(probes: Iterable[Probe], env: Mapping[str, str] | None = None) -> str:
-    """One POSIX sh script that runs every probe and marks where each output ends."""
+def new_marker() -> str:
+    """A marker no probe output can guess: '@@labcheck-' and 16 random hex digits."""
+    return f"{_MARKER_PREFIX}{secrets.token_hex(8)}"
+
+
+def build_script(
+    probes: Iterable[Probe], env: Mapping[str, str] | None = None, marker: str | None = None
+) -> tuple[str, str]:
+    """One POSIX sh script that runs every probe and marks where each output ends.
+
+    Returns (script, marker); `parse_output` needs the same marker."""
+    marker = marker or new_marker()
     lines = [
         "export LC_ALL=C",
         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH",
@@ -133,19 +153,24 @@ def build_script(probes: Iterable[Probe], env: Mapping[str, str] | None = None) 
     for key, value in (env or {}).items():
         lines.append(f"{key}={shlex.quote(value)}; export {key}")
     for probe in probes:
-        lines.append(f"printf '\\n{_BEGIN}{probe.name}\\n'")
+        lines.append(f"printf '\\n{marker}-begin {probe.name}\\n'")
         # A subshell so one probe's failure or `exit` cannot end the others.
         lines.append(f"( {probe.command} ) 2>&1")
-        lines.append(f"printf '\\n{_END}{probe.name} %s\\n' \"$?\"")
-    return "\n".join(lines) + "\n"
+        lines.append(f"printf '\\n{marker}-end {probe.name} %s\\n' \"$?\"")
+    return "\n".join(lines) + "\n", marker
 
 
-def parse_output(stdout: str) -> dict[str, ProbeOutput]:
-    """Split a script's stdout back into one ProbeOutput per probe."""
+def parse_output(stdout: str, marker: str) -> dict[str, ProbeOutput]:
+    """Split a script's stdout back into one ProbeOutput per probe.
+
+    A probe counts only when both its markers are there, in order, with a sane exit status;
+    anything else (a cut or hostile output) leaves that probe out, never raises."""
     results: dict[str, ProbeOutput] = {}
-    for end in _END_LINE.finditer(stdout):
+    end_line = re.compile(
+        rf"^{re.escape(marker)}-end (\S+) ([0-9]{{1,{_STATUS_DIGITS}}})$", re.MULTILINE)
+    for end in end_line.finditer(stdout):
         name = end.group(1)
-        begin_marker = f"\n{_BEGIN}{name}\n"
+        begin_marker = f"\n{marker}-begin {name}\n"
         start = stdout.rfind(begin_marker, 0, end.start())
         if start < 0:
             continue

@@ -3,24 +3,41 @@
 A `NodeSession` is one authenticated connection; `run_script` is one round trip
 (one `exec` carrying a whole shell script on stdin). Round trips are counted so
 the benchmark can show that grading costs a fixed number of them per node.
+
+A node is untrusted (see boundary.py): the whole exchange with it — TCP connect, SSH
+handshake, authentication, the script's run and its output — ends by one `Deadline`,
+enforced by a watchdog that shuts the socket down; its output is read in chunks up to
+`Limits.max_output` bytes and decoded and cleaned before anyone else sees it.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import errno
 import hashlib
+import select
 import socket
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import paramiko
 
-from checker.errors import NodeError
+from checker.boundary import (
+    MAX_KNOWN_HOSTS_BYTES,
+    MIB,
+    Deadline,
+    Limits,
+    clean_line,
+    decode_node_output,
+)
+from checker.errors import NodeError, UsageError
 from checker.inventory import Host
 
 DEFAULT_KNOWN_HOSTS = Path("~/.ssh/known_hosts").expanduser()
 CONNECT_TIMEOUT = 10.0
+_CHUNK = 64 * 1024
 
 
 @dataclass
@@ -28,6 +45,52 @@ class ScriptResult:
     exit_status: int
     stdout: str
     stderr: str
+
+
+@dataclass(frozen=True)
+class SshOptions:
+    """How labcheck reaches every node of a lab."""
+
+    known_hosts: Path = DEFAULT_KNOWN_HOSTS
+    accept_new_host_keys: bool = False
+    connect_timeout: float = CONNECT_TIMEOUT  # TCP connect, and each SSH handshake phase
+    limits: Limits = field(default_factory=Limits)  # the whole exchange with one node
+
+    def connect(self, host: Host, deadline_s: float | None = None) -> NodeSession:
+        """A session to `host`; `deadline_s` widens the deadline for long instructor jobs."""
+        limits = self.limits if deadline_s is None else replace(self.limits, deadline_s=deadline_s)
+        return NodeSession.connect(host, self.known_hosts, self.accept_new_host_keys,
+                                   self.connect_timeout, limits)
+
+
+def check_known_hosts(path: Path) -> None:
+    """Refuse a known_hosts file paramiko cannot read, naming the line (exit 2).
+
+    paramiko raises InvalidHostKey or UnicodeDecodeError from deep inside a connection;
+    reading the file once up front turns that into one clear message before any grading."""
+    try:
+        if not path.exists():
+            return
+        with path.open("rb") as stream:
+            data = stream.read(MAX_KNOWN_HOSTS_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"Não foi possível ler o known_hosts {path}: {exc.strerror}.") from None
+    if len(data) > MAX_KNOWN_HOSTS_BYTES:
+        raise UsageError(f"O known_hosts {path} passa de {MAX_KNOWN_HOSTS_BYTES // MIB} MiB.")
+    for number, raw in enumerate(data.split(b"\n"), 1):
+        try:
+            line = raw.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            raise UsageError(f"known_hosts {path}, linha {number}: não é texto UTF-8.") from None
+        if not line or line.startswith("#"):
+            continue
+        try:
+            paramiko.hostkeys.HostKeyEntry.from_line(line, number)
+        except Exception as exc:  # InvalidHostKey, binascii and key-parsing errors alike
+            raise UsageError(
+                f"known_hosts {path}, linha {number}: entrada inválida "
+                f"({clean_line(type(exc).__name__)}). Corrija ou apague essa linha."
+            ) from None
 
 
 class _AppendNewHostKey(paramiko.MissingHostKeyPolicy):
@@ -68,22 +131,50 @@ def _fingerprint(key: paramiko.PKey) -> str:
     return base64.b64encode(hashlib.sha256(key.asbytes()).digest()).decode().rstrip("=")
 
 
-def _connect_failure(exc: paramiko.ssh_exception.NoValidConnectionsError, where: str) -> str:
-    codes = {getattr(e, "errno", None) for e in exc.errors.values()}
-    if errno.ECONNREFUSED in codes:
+def _connect_failure(exc: OSError, where: str) -> str:
+    if isinstance(exc, socket.gaierror):
+        return f"nome não resolvido: {where}."
+    if isinstance(exc, TimeoutError):
+        return f"tempo esgotado ao conectar em {where}."
+    if exc.errno == errno.ECONNREFUSED:
         return f"conexão recusada em {where} (o sshd está rodando?)."
-    if codes & {errno.EHOSTUNREACH, errno.ENETUNREACH}:
+    if exc.errno in {errno.EHOSTUNREACH, errno.ENETUNREACH}:
         return f"sem rota até {where} (o nó está ligado? o endereço está certo?)."
-    return f"não foi possível conectar em {where}: {exc}"
+    return f"não foi possível conectar em {where}: {clean_line(exc.strerror or str(exc))}"
+
+
+class _Watchdog:
+    """Shuts a socket down when the deadline passes, whatever paramiko is waiting for."""
+
+    def __init__(self, sock: socket.socket, deadline: Deadline) -> None:
+        self._sock = sock
+        self._timer = threading.Timer(deadline.remaining(), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        with contextlib.suppress(OSError):  # already closed: nothing left to stop
+            self._sock.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
 
 
 class NodeSession:
-    """An open SSH connection to one node."""
+    """An open SSH connection to one node, bounded by one deadline."""
 
-    def __init__(self, host: Host, client: paramiko.SSHClient) -> None:
+    def __init__(self, host: Host, client: paramiko.SSHClient, deadline: Deadline,
+                 watchdog: _Watchdog | None = None, limits: Limits | None = None) -> None:
         self.host = host
         self._client = client
+        self._deadline = deadline
+        self._watchdog = watchdog
+        self.limits = limits or Limits(deadline_s=deadline.seconds)
         self.round_trips = 0
+
+    def _timed_out(self) -> NodeError:
+        return NodeError(self.host.name, f"o nó não respondeu a tempo: a troca passou de "
+                                         f"{self._deadline.seconds:.0f} s (--timeout).")
 
     @classmethod
     def connect(
@@ -92,16 +183,22 @@ class NodeSession:
         known_hosts: Path = DEFAULT_KNOWN_HOSTS,
         accept_new_host_keys: bool = False,
         timeout: float = CONNECT_TIMEOUT,
+        limits: Limits | None = None,
     ) -> NodeSession:
+        """Connect within `timeout` s; everything after, up to `close`, within `limits`."""
+        limits = limits or Limits()
+        deadline = Deadline(limits.deadline_s)
         if host.down:
             raise NodeError(host.name, host.down)
         client = paramiko.SSHClient()
         if host.verify_host_key:
+            check_known_hosts(known_hosts)
             if known_hosts.exists():
                 try:
                     client.load_host_keys(str(known_hosts))
-                except (OSError, paramiko.SSHException) as exc:
-                    raise NodeError(host.name, f"não foi possível ler {known_hosts}: {exc}") from None
+                except (OSError, paramiko.SSHException, UnicodeDecodeError) as exc:
+                    raise NodeError(host.name, f"não foi possível ler {known_hosts}: "
+                                               f"{clean_line(str(exc))}") from None
             policy: paramiko.MissingHostKeyPolicy = (
                 _AppendNewHostKey(known_hosts)
                 if accept_new_host_keys
@@ -111,22 +208,34 @@ class NodeSession:
             policy = _AcceptAnyHostKey()
         client.set_missing_host_key_policy(policy)
         where = f"{host.user}@{host.address}:{host.port}"
+        phase = min(timeout, deadline.remaining())
+        try:
+            sock = socket.create_connection((host.address, host.port), timeout=phase)
+        except OSError as exc:
+            if deadline.expired:
+                raise NodeError(host.name, f"tempo esgotado ao conectar em {where}.") from None
+            raise NodeError(host.name, _connect_failure(exc, where)) from None
+        watchdog = _Watchdog(sock, deadline)
         try:
             client.connect(
                 host.address,
                 port=host.port,
                 username=host.user,
                 key_filename=host.key_file,
-                timeout=timeout,
-                banner_timeout=timeout,
-                auth_timeout=timeout,
+                sock=sock,
+                timeout=phase,
+                banner_timeout=phase,
+                auth_timeout=phase,
+                channel_timeout=phase,
                 allow_agent=host.key_file is None,
                 look_for_keys=host.key_file is None,
             )
         except NodeError:
+            watchdog.cancel()
             client.close()
             raise
         except paramiko.BadHostKeyException as exc:
+            watchdog.cancel()
             client.close()
             raise NodeError(
                 host.name,
@@ -136,7 +245,10 @@ class NodeSession:
                 f"ssh-keygen -f {known_hosts} -R {host.address}; senão, pode ser um ataque.",
             ) from None
         except paramiko.AuthenticationException:
+            watchdog.cancel()
             client.close()
+            if deadline.expired:
+                raise NodeError(host.name, f"tempo esgotado ao autenticar em {where}.") from None
             key = host.key_file or "as chaves padrão do seu usuário"
             raise NodeError(
                 host.name,
@@ -144,46 +256,81 @@ class NodeSession:
                 "ansible_ssh_private_key_file no inventário.",
             ) from None
         except FileNotFoundError:
+            watchdog.cancel()
             client.close()
             raise NodeError(host.name, f"chave privada não encontrada: {host.key_file}") from None
-        except TimeoutError:
+        except (OSError, EOFError, paramiko.SSHException, ValueError) as exc:
+            watchdog.cancel()
             client.close()
-            raise NodeError(host.name, f"tempo esgotado ao conectar em {where}.") from None
-        except paramiko.ssh_exception.NoValidConnectionsError as exc:
-            client.close()
-            raise NodeError(host.name, _connect_failure(exc, where)) from None
-        except socket.gaierror:
-            client.close()
-            raise NodeError(host.name, f"nome não resolvido: {host.address}.") from None
-        except (OSError, paramiko.SSHException, ValueError) as exc:
-            client.close()
-            raise NodeError(host.name, f"falha de SSH em {where}: {exc}") from None
-        return cls(host, client)
+            if deadline.expired or isinstance(exc, TimeoutError):
+                raise NodeError(host.name, f"tempo esgotado ao conectar em {where} (o sshd "
+                                           "não completou o SSH a tempo).") from None
+            raise NodeError(host.name, f"falha de SSH em {where}: {clean_line(str(exc))}") from None
+        return cls(host, client, deadline, watchdog, limits)
 
-    def run_script(self, script: str, timeout: float = 60.0) -> ScriptResult:
-        """Run a POSIX sh script on the node: one round trip, stdin carries the script."""
+    def run_script(self, script: str, timeout: float | None = None) -> ScriptResult:
+        """Run a POSIX sh script on the node: one round trip, stdin carries the script.
+
+        Ends by the session's deadline (or `timeout` s, if sooner); output past
+        `limits.max_output` bytes ends it too. Either is a NodeError naming the node."""
         command = "sh -s"
         if self.host.become and self.host.user != "root":
             # -n: never wait for a password prompt that nobody will answer.
             command = "sudo -n sh -s"
         self.round_trips += 1
+        deadline = self._deadline
+        if timeout is not None and timeout < deadline.remaining():
+            deadline = Deadline(timeout)
+        out, err = bytearray(), bytearray()
+        channel = None
         try:
-            stdin, stdout, stderr = self._client.exec_command(command, timeout=timeout)
-            stdin.write(script)
-            stdin.channel.shutdown_write()
-            out = stdout.read().decode("utf-8", errors="replace")
-            err = stderr.read().decode("utf-8", errors="replace")
-            status = stdout.channel.recv_exit_status()
+            transport = self._client.get_transport()
+            if transport is None or not transport.is_active():
+                raise EOFError("conexão fechada")
+            channel = transport.open_session(timeout=max(0.1, deadline.remaining()))
+            channel.settimeout(max(0.1, deadline.remaining()))
+            channel.exec_command(command)
+            channel.sendall(script.encode("utf-8"))
+            channel.shutdown_write()
+            while True:
+                remaining = deadline.remaining()
+                if remaining <= 0:
+                    raise TimeoutError
+                select.select([channel], [], [], min(remaining, 0.5))
+                while channel.recv_ready():
+                    out += channel.recv(_CHUNK)
+                while channel.recv_stderr_ready():
+                    err += channel.recv_stderr(_CHUNK)
+                if len(out) + len(err) > self.limits.max_output:
+                    raise NodeError(
+                        self.host.name,
+                        f"o nó mandou mais de {self.limits.max_output // MIB} MiB de saída "
+                        f"(leitura interrompida em {(len(out) + len(err)) // MIB} MiB; limite "
+                        "--max-output). Algum comando do cluster está imprimindo sem parar?")
+                done = channel.exit_status_ready() or channel.closed
+                if done and not channel.recv_ready() and not channel.recv_stderr_ready():
+                    break
+            if not channel.exit_status_ready() and self._deadline.expired:
+                raise TimeoutError  # the watchdog closed the connection
+            status = channel.exit_status if channel.exit_status_ready() else -1
+        except NodeError:
+            raise
         except TimeoutError:
-            raise NodeError(self.host.name, f"o nó não respondeu em {timeout:.0f} s.") from None
+            raise self._timed_out() from None
         except (OSError, EOFError, paramiko.SSHException) as exc:
-            raise NodeError(self.host.name, f"a conexão SSH caiu: {exc}") from None
-        if status != 0 and "sudo:" in err and "password" in err:
+            if deadline.expired or self._deadline.expired:
+                raise self._timed_out() from None
+            raise NodeError(self.host.name, f"a conexão SSH caiu: {clean_line(str(exc))}") from None
+        finally:
+            if channel is not None:
+                channel.close()
+        stdout, stderr = decode_node_output(out), decode_node_output(err)
+        if status != 0 and "sudo:" in stderr and "password" in stderr:
             raise NodeError(
                 self.host.name,
                 f"o usuário {self.host.user} precisa de sudo sem senha (ansible_become).",
             )
-        return ScriptResult(status, out, err)
+        return ScriptResult(status, stdout, stderr)
 
     def is_alive(self, timeout: float = CONNECT_TIMEOUT) -> bool:
         """Whether the connection still works. A node that rebooted or was powered off leaves
@@ -198,6 +345,8 @@ class NodeSession:
         return True
 
     def close(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         self._client.close()
 
     def __enter__(self) -> NodeSession:

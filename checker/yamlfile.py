@@ -17,3 +17,6 @@ def load_yaml(text: str, what: str, error: type[LabcheckError]) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f" (linha {mark.line + 1}, coluna {mark.column + 1})" if mark else ""
         raise error(f"{what}: YAML inválido{where}.") from None
+    except (ValueError, RecursionError):
+        # an integer of more than 4,300 digits, or nesting deeper than Python's stack
+        raise error(f"{what}: YAML com um número ou um aninhamento grande demais.") from None

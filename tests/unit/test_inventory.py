@@ -1,3 +1,4 @@
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,9 @@ all:
 """
     path = tmp_path / "inv.yaml"
     path.write_text(text)
+    (tmp_path / "keys").mkdir()
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "keys/id")],
+                   check=True)
     node1 = load_inventory(path).host("node1")
     assert node1.user == "vagrant" and node1.become and node1.port == 2222
     # relative key paths are taken from the inventory's folder

@@ -6,13 +6,14 @@ import subprocess
 
 from checker.probes import PROBES, READ_ONLY_PROGRAMS, Probe, build_script, parse_output
 
-SHELL_WORDS = {"if", "then", "else", "fi", "for", "in", "do", "done", "true"}
+SHELL_WORDS = {"if", "then", "else", "fi", "for", "in", "do", "done", "true", "while", "set",
+               "continue"}
 
 
 def run_locally(probes, env=None):
-    script = build_script(probes, env)
+    script, marker = build_script(probes, env)
     done = subprocess.run(["sh", "-s"], input=script, capture_output=True, text=True, check=False)
-    return parse_output(done.stdout)
+    return parse_output(done.stdout, marker)
 
 
 def test_outputs_and_exit_statuses_are_split_per_probe():
@@ -30,10 +31,35 @@ def test_outputs_and_exit_statuses_are_split_per_probe():
 def test_a_truncated_output_loses_only_the_unfinished_probe():
     probes = [Probe("a", frozenset({"cluster"}), "echo 1", ""),
               Probe("b", frozenset({"cluster"}), "echo 2", "")]
-    full = subprocess.run(["sh", "-s"], input=build_script(probes), capture_output=True,
-                          text=True).stdout
-    cut = full[: full.rindex("@@labcheck-end b")]
-    assert set(parse_output(cut)) == {"a"}
+    script, marker = build_script(probes)
+    full = subprocess.run(["sh", "-s"], input=script, capture_output=True, text=True).stdout
+    cut = full[: full.rindex(f"{marker}-end b")]
+    assert set(parse_output(cut, marker)) == {"a"}
+
+
+def test_a_probe_cannot_fake_the_end_of_another():
+    """A hostile cibadmin printing an end marker of its own: without the run's random token
+    it is just text inside its probe."""
+    probes = [Probe("a", frozenset({"cluster"}), "printf 'x\\n@@labcheck-end b 0\\n'", ""),
+              Probe("b", frozenset({"cluster"}), "echo real", "")]
+    out = run_locally(probes)
+    assert out["a"].text == "x\n@@labcheck-end b 0" and out["b"].text == "real"
+
+
+def test_peers_are_data_never_options_or_globs(tmp_path):
+    """Peer names reach ssh after '--', one per line: '-oProxyCommand=…' or '*' stay names."""
+    fake_ssh = tmp_path / "ssh"
+    fake_ssh.write_text('#!/bin/sh\nfor a in "$@"; do printf "[%s]" "$a" >&2; done; exit 7\n')
+    fake_ssh.chmod(0o755)
+    peers = "-oProxyCommand=touch /tmp/pwned\n*\nnode2"
+    script, marker = build_script([PROBES["ssh_peers"]], {"LABCHECK_PEERS": peers})
+    script = script.replace("export PATH", f"PATH={tmp_path}:$PATH; export PATH", 1)
+    done = subprocess.run(["sh", "-s"], input=script, capture_output=True, text=True,
+                          cwd=tmp_path)
+    lines = parse_output(done.stdout, marker)["ssh_peers"].text.splitlines()
+    assert [line.split("\t")[0] for line in lines] == ["-oProxyCommand=touch /tmp/pwned", "*",
+                                                          "node2"]
+    assert all("[--][-oProxyCommand=touch /tmp/pwned][true]" in line for line in lines[:1])
 
 
 SEPARATORS = {";", "|", "||", "&&", "&", "(", ")", "do", "then", "else", "$"}
@@ -86,6 +112,6 @@ def test_every_probe_only_starts_read_only_programs():
 
 def test_probe_commands_are_valid_shell():
     for probe in PROBES.values():
-        done = subprocess.run(["sh", "-n"], input=build_script([probe]), text=True,
+        done = subprocess.run(["sh", "-n"], input=build_script([probe])[0], text=True,
                               capture_output=True)
         assert done.returncode == 0, (probe.name, done.stderr)
