@@ -12,8 +12,12 @@ if [[ $LAB_KIND == vagrant ]]; then
 # Nos dois nós do cluster (Debian 12). Em RHEL/AlmaLinux: dnf install -y postgresql-server
 # && postgresql-setup --initdb, e o recurso abaixo usa systemd:postgresql.
 apt-get install -y postgresql
-# Quem inicia e para o banco agora é o cluster, não o systemd:
-systemctl disable --now postgresql
+# Quem inicia e para o banco agora é o cluster, não o systemd: pare e desabilite o
+# guarda-chuva e a instância...
+systemctl disable --now postgresql postgresql@15-main
+# ...e marque a instância como manual, para o systemd não a subir no boot
+# (o gerador do Debian só liga ao postgresql.service as instâncias com auto):
+echo manual > /etc/postgresql/15/main/start.conf
 # Escutar em todos os endereços, inclusive no IP virtual quando ele chegar:
 sed -i "s/^#\?listen_addresses.*/listen_addresses = '*'/" /etc/postgresql/15/main/postgresql.conf
 # --8<-- [end:install]
