@@ -64,7 +64,10 @@ class Deadline:
 # C0 controls but tab and newline, DEL and C1 (ESC sequences, CSI, OSC...), the Unicode
 # bidirectional overrides that reorder what a reader sees, and the two noncharacters XML
 # 1.0 forbids. What is left is printable in a terminal and legal in XML.
-_UNSAFE_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
+_UNSAFE_CLASS = "\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff"
+_UNSAFE_CHARS = re.compile(f"[{_UNSAFE_CLASS}]")
+# Matches (fullmatch) text that has none of them: what tests assert of every report.
+CONTROL_FREE = re.compile(f"[^{_UNSAFE_CLASS}]*")
 _LINE_BREAKS = re.compile(r"[\t\n]+")
 
 

@@ -6,11 +6,14 @@ import csv
 import html
 import io
 import json
+import sys
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 from checker.checks import Status
 from checker.classroom import StudentResult
+from checker.errors import UsageError
 from checker.exercises import Exercise
 from checker.report import STATUS_WORDS, SYMBOLS, to_dict
 
@@ -39,6 +42,17 @@ def summary_table(results: list[StudentResult]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A text cell a spreadsheet will show, never evaluate: OWASP's leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def to_csv(exercise: Exercise, results: list[StudentResult]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -46,8 +60,9 @@ def to_csv(exercise: Exercise, results: list[StudentResult]) -> str:
     writer.writerow(["student", "score", "max_score", "status", "detail", *step_ids])
     for r in results:
         by_step = {x.step.id: x.status.value for x in r.report.results} if r.report else {}
-        writer.writerow([r.student, r.score, r.max_score, r.status, r.detail,
-                         *(by_step.get(s, "") for s in step_ids)])
+        row = [r.student, r.score, r.max_score, r.status, r.detail,
+               *(by_step.get(s, "") for s in step_ids)]
+        writer.writerow([csv_cell(cell) for cell in row])
     return out.getvalue()
 
 
@@ -113,13 +128,41 @@ def to_html(exercise: Exercise, results: list[StudentResult]) -> str:
             f"{''.join(rows)}</table><h2>Por aluno</h2>{''.join(details)}</body></html>\n")
 
 
+def check_out_folder(out: Path) -> None:
+    """Refuse an --out that cannot take the gradebook, before a single lab is graded."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} já existe e não é uma pasta: diga uma pasta (nova ou "
+                         "existente) para a planilha, o JSON e o HTML.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".labcheck-", delete=True):
+            pass
+    except OSError as exc:
+        raise UsageError(f"Não é possível gravar em --out {out}: {exc.strerror or exc}.") from None
+
+
 def write_gradebook(out: Path, exercise: Exercise, results: list[StudentResult]) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    files = {
-        out / f"{exercise.id}.csv": to_csv(exercise, results),
-        out / f"{exercise.id}.json": to_json(exercise, results),
-        out / f"{exercise.id}.html": to_html(exercise, results),
-    }
-    for path, text in files.items():
-        path.write_text(text, encoding="utf-8")
-    return list(files)
+    """CSV, JSON and HTML in `out`; if `out` fails now (disk full, removed), in a new
+    temporary folder instead, so a class's grading is never lost."""
+    texts = {f"{exercise.id}.csv": to_csv(exercise, results),
+             f"{exercise.id}.json": to_json(exercise, results),
+             f"{exercise.id}.html": to_html(exercise, results)}
+    try:
+        return _write_all(out, texts)
+    except OSError as exc:
+        fallback = Path(tempfile.mkdtemp(prefix=f"labcheck-{exercise.id}-"))
+        print(f"labcheck: não foi possível gravar em {out} ({exc.strerror or exc}); "
+              f"as notas vão para {fallback}", file=sys.stderr)
+        return _write_all(fallback, texts)
+
+
+def _write_all(folder: Path, texts: dict[str, str]) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, text in texts.items():
+        path = folder / name
+        partial = path.with_name(f".{name}.tmp")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)  # a reader never sees half a gradebook
+        paths.append(path)
+    return paths

@@ -6,12 +6,15 @@ inventory is broken is recorded with the reason, never raised.
 
 from __future__ import annotations
 
+import os
 import time
+import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+from checker.boundary import clean_line
 from checker.errors import LabcheckError
 from checker.exercises import Exercise
 from checker.gather import SshOptions, gather
@@ -41,11 +44,22 @@ class StudentResult:
 
 
 def student_inventories(directory: Path) -> dict[str, Path]:
-    """NAME.yaml (or .yml) in the folder -> student NAME, sorted by name."""
+    """NAME.yaml (or .yml) in the folder -> student NAME, sorted by name.
+
+    File names are a student's choice: the name shown is cleaned (boundary.clean_line), and
+    two files that clean to the same name stay two rows."""
     if not directory.is_dir():
         raise LabcheckError(f"A pasta de inventários não existe: {directory}")
-    found = {p.stem: p for p in directory.iterdir() if p.suffix in {".yaml", ".yml"}
-             and p.is_file()}
+    found: dict[str, Path] = {}
+    for path in sorted(directory.iterdir()):
+        if path.suffix not in {".yaml", ".yml"} or not path.is_file():
+            continue
+        name = clean_line(path.stem) or "_"
+        unique, n = name, 1
+        while unique in found:
+            n += 1
+            unique = f"{name} ({n})"
+        found[unique] = path
     if not found:
         raise LabcheckError(f"Nenhum inventário (NOME.yaml) em {directory}.")
     return dict(sorted(found.items()))
@@ -59,6 +73,13 @@ def grade_student(student: str, path: Path, exercise: Exercise, ssh: SshOptions)
         report = grade(exercise, facts)
     except LabcheckError as exc:
         return StudentResult(student, path, ERROR, None, str(exc), time.perf_counter() - started)
+    except Exception as exc:  # a labcheck bug this lab set off: its row says so, the class goes on
+        if os.environ.get("LABCHECK_DEBUG"):
+            traceback.print_exc()
+        detail = (f"erro interno do labcheck ao corrigir este laboratório "
+                  f"({type(exc).__name__}); rode labcheck {exercise.id} -i {path} com "
+                  "LABCHECK_DEBUG=1 e relate o problema")
+        return StudentResult(student, path, ERROR, None, detail, time.perf_counter() - started)
     detail = "; ".join(report.problems) if report.verdict in {UNREACHABLE, ERROR} else ""
     return StudentResult(student, path, report.verdict, report, detail,
                          time.perf_counter() - started)

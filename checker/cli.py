@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from checker import __version__, argparse_ptbr
+from checker.boundary import DEFAULT_DEADLINE_S, DEFAULT_MAX_OUTPUT, MIB, Limits
 from checker.errors import (
     EXIT_CLUSTER_UNREADABLE,
     EXIT_PASSED,
@@ -32,7 +33,7 @@ from checker.inventory import (
     vagrant_inventory,
 )
 from checker.report import write
-from checker.transport import DEFAULT_KNOWN_HOSTS
+from checker.transport import CONNECT_TIMEOUT, DEFAULT_KNOWN_HOSTS, check_known_hosts
 
 EXIT_INTERRUPTED = 130
 EXIT_INTERNAL = 70
@@ -59,7 +60,8 @@ EPILOG = f"""\
 onde estão os nós: --inventory ARQUIVO, senão ${ENV_INVENTORY}, senão o laboratório Vagrant
 em vagrant/ (vagrant ssh-config).
 
-códigos de saída: 0 todos os passos obrigatórios ok · 1 algum passo falhou · 2 erro de uso,
+códigos de saída: 0 todos os passos obrigatórios ok (com --cib: a configuração está certa) ·
+1 algum passo falhou · 2 erro de uso,
 inventário ou definição · 3 nó inacessível ou chave recusada · 4 Pacemaker ilegível em todos
 os nós do cluster
 """
@@ -99,14 +101,27 @@ def add_ssh_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--known-hosts", metavar="ARQUIVO", type=Path,
                         default=Path(os.environ.get("LABCHECK_KNOWN_HOSTS", DEFAULT_KNOWN_HOSTS)),
                         help="arquivo known_hosts (padrão: ~/.ssh/known_hosts)")
-    parser.add_argument("--timeout", metavar="SEG", type=float, default=10.0,
-                        help="tempo máximo para conectar a cada nó (padrão: 10)")
+    parser.add_argument("--timeout", metavar="SEG", type=float, default=DEFAULT_DEADLINE_S,
+                        help="tempo máximo de toda a troca com cada nó: conectar, rodar as "
+                             f"leituras e receber a saída (padrão: {DEFAULT_DEADLINE_S:.0f}); "
+                             "um nó que passa disso é dado como sem resposta")
+    parser.add_argument("--max-output", metavar="MIB", type=int,
+                        default=DEFAULT_MAX_OUTPUT // MIB,
+                        help="saída máxima aceita de cada nó, em MiB (padrão: "
+                             f"{DEFAULT_MAX_OUTPUT // MIB})")
 
 
 def ssh_options(args: argparse.Namespace) -> SshOptions:
+    """The SSH settings, checked before anything is read: a bad known_hosts is exit 2."""
+    if not 0 < args.timeout <= 24 * 3600:
+        raise UsageError("--timeout precisa ser um número de segundos maior que zero.")
+    if not 1 <= args.max_output <= 4096:
+        raise UsageError("--max-output precisa ser de 1 a 4096 (MiB).")
+    check_known_hosts(args.known_hosts)
     return SshOptions(known_hosts=args.known_hosts,
                       accept_new_host_keys=args.accept_new_host_keys,
-                      connect_timeout=args.timeout)
+                      connect_timeout=min(CONNECT_TIMEOUT, args.timeout),
+                      limits=Limits(deadline_s=args.timeout, max_output=args.max_output * MIB))
 
 
 CLASS_DESCRIPTION = """\
@@ -177,7 +192,12 @@ def run_class(argv: Sequence[str]) -> int:
     if argv and argv[0] == "reset":
         return run_class_reset(argv[1:])
 
-    from checker.class_report import STATUS_PT, summary_table, write_gradebook
+    from checker.class_report import (
+        STATUS_PT,
+        check_out_folder,
+        summary_table,
+        write_gradebook,
+    )
     from checker.classroom import ERROR, UNREACHABLE, grade_class, student_inventories
 
     args = build_class_parser().parse_args(argv)
@@ -185,6 +205,8 @@ def run_class(argv: Sequence[str]) -> int:
         raise UsageError("--jobs precisa ser pelo menos 1.")
     exercise = load_exercise(args.exercise)
     inventories = student_inventories(args.inventories)
+    ssh = ssh_options(args)
+    check_out_folder(args.out)
     # disable=None: a bar on a terminal, nothing when the output is a file or a pipe
     with tqdm(total=len(inventories), desc="corrigindo", unit="lab", disable=None,
               file=sys.stderr) as bar:
@@ -192,7 +214,7 @@ def run_class(argv: Sequence[str]) -> int:
             bar.set_postfix_str(f"{result.student}: {STATUS_PT[result.status]}")
             bar.update()
 
-        results = grade_class(exercise, inventories, ssh_options(args), args.jobs, done)
+        results = grade_class(exercise, inventories, ssh, args.jobs, done)
     print(summary_table(results), end="")
     for path in write_gradebook(args.out, exercise, results):
         print(f"gravado: {path}")
@@ -213,8 +235,11 @@ def list_exercises() -> int:
     return EXIT_PASSED
 
 
-EXIT_BY_VERDICT = {"passed": EXIT_PASSED, "failed": EXIT_STEP_FAILED,
-                   "unreachable": EXIT_UNREACHABLE, "error": EXIT_CLUSTER_UNREADABLE}
+# configuration-ok (--cib): every step a saved CIB shows is right; the exercise itself is
+# only passed on the live lab, as the report and its JSON say.
+EXIT_BY_VERDICT = {"passed": EXIT_PASSED, "configuration-ok": EXIT_PASSED,
+                   "failed": EXIT_STEP_FAILED, "unreachable": EXIT_UNREACHABLE,
+                   "error": EXIT_CLUSTER_UNREADABLE}
 
 
 def run_inventory(argv: Sequence[str]) -> int:

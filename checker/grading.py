@@ -45,6 +45,8 @@ class Report:
     unreachable: tuple[str, ...] = ()  # "node: why" for each node that could not be read
     # Why the cluster could not be read at all, when the exercise needed it.
     cluster_unreadable: str | None = None
+    # Graded from a saved CIB: it can show a correct configuration, never a passed exercise.
+    offline: bool = False
 
     @property
     def problems(self) -> tuple[str, ...]:
@@ -52,12 +54,15 @@ class Report:
 
     @property
     def verdict(self) -> str:
-        """passed | failed | unreachable | error — one lab's outcome, for exit codes and rows."""
+        """passed | failed | unreachable | error | configuration-ok — one lab's outcome, for
+        exit codes and rows (configuration-ok: a saved CIB whose checkable steps all pass)."""
         if self.unreachable:
             return "unreachable"
         if self.cluster_unreadable:
             return "error"
-        return "passed" if self.passed else "failed"
+        if not self.steps_ok:
+            return "failed"
+        return "configuration-ok" if self.offline else "passed"
 
     @property
     def score(self) -> int:
@@ -69,8 +74,19 @@ class Report:
         return sum(r.step.points for r in self.results if r.status is not Status.SKIP)
 
     @property
-    def passed(self) -> bool:
+    def steps_ok(self) -> bool:
+        """No required step failed among those that could be judged here."""
         return all(r.status in {Status.PASS, Status.SKIP} for r in self.results if r.step.required)
+
+    @property
+    def passed(self) -> bool:
+        """The exercise is passed: judged on the live lab, and no required step failed."""
+        return self.steps_ok and not self.offline
+
+    @property
+    def unchecked(self) -> int:
+        """Steps that could not be judged here (no live lab, or no systemd on the node)."""
+        return sum(1 for r in self.results if r.status is Status.SKIP)
 
 
 def _missing_facts(step: Step, facts: LabFacts) -> Outcome | None:
@@ -109,4 +125,5 @@ def grade(exercise: Exercise, facts: LabFacts) -> Report:
     unreadable = None
     if exercise.needs & MODEL_PROBES and facts.cib is None and not facts.offline:
         unreadable = facts.cib_problem or "não foi possível ler a CIB"
-    return Report(exercise, tuple(results), facts.inventory.source, unreachable, unreadable)
+    return Report(exercise, tuple(results), facts.inventory.source, unreachable, unreadable,
+                  offline=facts.offline)

@@ -61,14 +61,22 @@ def render_text(report: Report, color: bool = False, width: int = 88) -> str:
         lines.append(_paint("Atenção: ", "33", color) + problem)
     failed_required = [r for r in report.results
                        if r.step.required and r.status in {Status.FAIL, Status.ERROR}]
-    verdict = (
-        _paint("APROVADO", "32;1", color)
-        if report.passed
-        else _paint(f"{len(failed_required)} passo(s) obrigatório(s) pendente(s)", "31;1", color)
-    )
-    unjudged = sum(1 for r in report.results if r.status is Status.SKIP)
-    scope = f" ({unjudged} passo(s) não verificável(is) aqui)" if unjudged else ""
-    lines.append(f"Resultado: {report.score}/{report.max_score} pontos — {verdict}{scope}")
+    unjudged = report.unchecked
+    if report.offline and report.steps_ok:
+        lines.append(f"Resultado: {report.score}/{report.max_score} pontos nos passos que uma CIB "
+                     f"salva mostra — " + _paint("configuração correta", "32;1", color))
+        lines.append(f"Isto não é a aprovação no exercício: {unjudged} de {len(report.results)} "
+                     "passos só podem ser verificados no laboratório ao vivo (rode labcheck "
+                     f"{ex.id} sem --cib).")
+    else:
+        verdict = (
+            _paint("APROVADO", "32;1", color)
+            if report.passed
+            else _paint(f"{len(failed_required)} passo(s) obrigatório(s) pendente(s)", "31;1",
+                        color)
+        )
+        scope = f" ({unjudged} passo(s) não verificável(is) aqui)" if unjudged else ""
+        lines.append(f"Resultado: {report.score}/{report.max_score} pontos — {verdict}{scope}")
     return "\n".join(lines) + "\n"
 
 
@@ -77,6 +85,10 @@ def to_dict(report: Report) -> dict:
         "exercise": report.exercise.id,
         "title": report.exercise.title,
         "passed": report.passed,
+        "verdict": report.verdict,
+        # graded from a saved CIB (--cib): configuration only, never a passed exercise
+        "offline": report.offline,
+        "unchecked": report.unchecked,
         "score": report.score,
         "max_score": report.max_score,
         "source": report.source,

@@ -323,7 +323,9 @@ class NodeSession:
             raise NodeError(self.host.name, f"a conexão SSH caiu: {clean_line(str(exc))}") from None
         finally:
             if channel is not None:
-                channel.close()
+                # after the watchdog or a dropped link, saying goodbye fails too: nothing to do
+                with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
+                    channel.close()
         stdout, stderr = decode_node_output(out), decode_node_output(err)
         if status != 0 and "sudo:" in stderr and "password" in stderr:
             raise NodeError(
@@ -347,7 +349,8 @@ class NodeSession:
     def close(self) -> None:
         if self._watchdog is not None:
             self._watchdog.cancel()
-        self._client.close()
+        with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
+            self._client.close()
 
     def __enter__(self) -> NodeSession:
         return self

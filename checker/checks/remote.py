@@ -100,8 +100,8 @@ def authkey_consistent(facts: LabFacts, params: Params) -> Outcome:
     owners = {n.host.name: n.authkey_owner_mode() for n in facts.cluster_nodes()}
     wrong = [f"{name} ({om})" for name, om in owners.items()
              if om and not om.startswith("hacluster:haclient")]
-    note = (" Atenção: nos nós do cluster o dono deve ser hacluster:haclient (modo 640): "
-            + join_names(wrong) + ".") if wrong else ""
+    note = (" Atenção: nos nós do cluster o dono deve ser hacluster:haclient (modo 400, como o "
+            "pcs grava, ou 640): " + join_names(wrong) + ".") if wrong else ""
     return passed(f"A mesma authkey em todos os {len(nodes)} nós (sha256 "
                   f"{next(iter(groups))[:12]}…).{note}")
 

@@ -58,6 +58,13 @@ def test_saved_cib_is_graded_offline(solved: Lab, tmp_path):
     assert graded.code == 0
     assert graded.status("remote-resource") == "pass"
     assert graded.status("remote-online") == "skip"
+    # a saved CIB shows a correct configuration, never a passed exercise
+    assert graded.json["passed"] is False and graded.json["offline"] is True
+    assert graded.json["verdict"] == "configuration-ok" and graded.json["unchecked"] >= 1
+    text = solved.labcheck("exercise2", "--cib", str(cib), inventory=tmp_path / "none.yaml",
+                           fmt="text")
+    assert "APROVADO" not in text.stdout and "configuração correta" in text.stdout
+    assert "não é a aprovação no exercício" in text.stdout
 
 
 def test_constraint_missing_is_named(clean_lab: Lab):

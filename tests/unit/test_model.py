@@ -101,3 +101,36 @@ def test_intervals(text: str, ms: int | None):
                           ("100", 100), ("", 0), ("x", 0)])
 def test_scores(text: str, score: int):
     assert parse_score(text) == score
+
+
+BILLION_LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE cib [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
+<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>
+<cib><configuration><crm_config>&d;</crm_config></configuration></cib>"""
+EXTERNAL_ENTITY = """<?xml version="1.0"?>
+<!DOCTYPE cib [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<cib><configuration><crm_config>&x;</crm_config></configuration></cib>"""
+
+
+@pytest.mark.parametrize("document", [BILLION_LAUGHS, EXTERNAL_ENTITY])
+def test_dtd_and_entities_are_refused_before_parsing(document):
+    for parse in (parse_cib, parse_status):
+        with pytest.raises(ModelError, match="DTD"):
+            parse(document)
+
+
+def test_xml_too_deep_or_too_large_is_a_model_error():
+    deep = "<cib><configuration><resources>" + "<group id='g'>" * 100 + "</group>" * 100 + \
+        "</resources></configuration></cib>"
+    with pytest.raises(ModelError, match="aninhado demais"):
+        parse_cib(deep)
+    wide = "<cib><configuration>" + "<x/>" * 200_001 + "</configuration></cib>"
+    with pytest.raises(ModelError, match="grande"):
+        parse_cib(wide)
+
+
+def test_numbers_past_python_limits_are_read_as_unknown():
+    huge = "1" + "0" * 5000
+    assert parse_interval_ms(f"{huge}s") is None and parse_score(huge) == 0
+    cib = parse_cib(read("cib-busy.xml").replace('epoch="', f'epoch="{huge}', 1))
+    assert cib.epoch[1] == 0
