@@ -252,8 +252,10 @@ def parse_vagrant_ssh_config(text: str, source: str) -> Inventory:
 
 
 # vagrant-libvirt's machine states, as students read them.
-VAGRANT_STATES_PT = {"shutoff": "desligada", "not_created": "não criada", "paused": "pausada",
-                     "inaccessible": "inacessível para o libvirt", "preparing": "sendo criada"}
+VAGRANT_STATES_PT = {"shutoff": "a VM está desligada", "not_created": "a VM não foi criada",
+                     "paused": "a VM está pausada",
+                     "inaccessible": "a VM está inacessível para o libvirt",
+                     "preparing": "a VM está sendo criada"}
 
 
 def parse_vagrant_status(text: str) -> dict[str, str]:
@@ -291,7 +293,8 @@ def vagrant_inventory(vagrant_dir: Path = DEFAULT_VAGRANT_DIR) -> Inventory:
     # and read the others, instead of "no lab".
     states = parse_vagrant_status(_vagrant(["status", "--machine-readable"], vagrant_dir).stdout)
     hosts = [Host(name=name, address="", role=_vagrant_role(name),
-                  down=f"a VM está {VAGRANT_STATES_PT.get(state, state)} (vagrant status);"
+                  down=f"{VAGRANT_STATES_PT.get(state, f'a VM está no estado {clean_line(state)}')} "
+                       "(vagrant status);"
                        f" suba-a com: vagrant up {name}")
              for name, state in states.items() if state != "running"]
     pending = [name for name, state in states.items() if state == "running"]

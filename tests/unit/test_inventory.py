@@ -150,3 +150,30 @@ def test_a_node_known_to_be_off_is_reported_without_connecting():
     off = Host(name="node2", address="", role="cluster", down="a VM está desligada")
     with pytest.raises(NodeError, match="node2: a VM está desligada"):
         NodeSession.connect(off, timeout=0.1)
+
+
+def test_no_lab_message_is_ptbr_without_vagrants_cut_english(tmp_path: Path, monkeypatch):
+    """A vagrant/ folder whose machines are not created: the message says so in pt-BR and
+    how to see more, instead of the tail of vagrant's own English text."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "vagrant"
+    fake.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = status ]; then\n'
+        "  echo '1,node1,state,not_created'; echo '1,node2,state,not_created'; exit 0\n"
+        "fi\n"
+        "echo 'The provider for this Vagrant-managed machine is reporting that it is not yet"
+        " ready for SSH. Depending on your provider this can carry different meanings.' >&2\n"
+        "exit 1\n")
+    fake.chmod(0o755)
+    (tmp_path / "Vagrantfile").write_text("")
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    from checker.inventory import vagrant_inventory
+
+    with pytest.raises(InventoryError) as error:
+        vagrant_inventory(tmp_path)
+    message = str(error.value)
+    assert "Nenhum laboratório encontrado" in message
+    assert "node1 (a VM não foi criada" in message and "vagrant status" in message
+    assert "provider" not in message and "meanings" not in message
