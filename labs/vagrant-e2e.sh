@@ -60,6 +60,19 @@ table() {
   echo "logs: $LOG_DIR"
 }
 
+# What the host needs, from Debian's packages (a fresh machine has none of it).
+HOST_PACKAGES=(vagrant vagrant-libvirt libvirt-daemon-system libvirt-clients qemu-system-x86
+               qemu-utils debootstrap e2fsprogs dpkg-dev openssh-client)
+install_host() {
+  local pkg missing=()
+  for pkg in "${HOST_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  ((${#missing[@]})) || return 0
+  echo "apt-get install ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+}
 start_libvirt() {
   pgrep -x virtlogd >/dev/null || virtlogd -d
   pgrep -x libvirtd >/dev/null || libvirtd -d
@@ -127,6 +140,7 @@ trap 'table' EXIT
 [[ $(id -u) == 0 ]] || { echo "rode como root" >&2; exit 2; }
 [[ -x $LABCHECK ]] || { echo "labcheck não encontrado em $LABCHECK (make test instala o .venv)" >&2; exit 2; }
 
+stage "pacotes do hospedeiro" 0 install_host || exit 1
 stage "libvirtd" 0 start_libvirt || exit 1
 if [[ ${REUSE_LAB:-0} == 1 ]]; then
   echo "REUSE_LAB=1: sem build nem vagrant up; uso o laboratório que já está no ar"
