@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from checker.boundary import MAX_CIB_FILE_BYTES, MIB, decode_node_output
+from checker.boundary import MAX_CIB_FILE_BYTES, MIB, clean_line, decode_node_output
 from checker.errors import ModelError, NodeError
 from checker.facts import LabFacts, NodeFacts
 from checker.inventory import Host, Inventory
@@ -47,7 +47,7 @@ def read_node(host: Host, probe_names: Iterable[str], peers: list[str], ssh: Ssh
             if missing:
                 facts.error = (
                     f"a leitura foi interrompida (sem resposta para {', '.join(missing)}): "
-                    f"{result.stderr.strip()[-200:]}"
+                    f"{clean_line(result.stderr)[-200:]}"
                 )
             round_trips = session.round_trips
     except NodeError as exc:
@@ -66,7 +66,8 @@ def _attach_cluster_model(facts: LabFacts) -> None:
         if cib_out is None:
             continue
         if not cib_out.ok:
-            problems.append(f"{node.host.name}: Pacemaker não responde ({cib_out.text.strip()[:120]})")
+            problems.append(f"{node.host.name}: Pacemaker não responde "
+                            f"({clean_line(cib_out.text)[:120]})")
             continue
         try:
             cib = parse_cib(cib_out.text, f"CIB de {node.host.name}")
