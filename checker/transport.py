@@ -172,9 +172,9 @@ class NodeSession:
         self.limits = limits or Limits(deadline_s=deadline.seconds)
         self.round_trips = 0
 
-    def _timed_out(self) -> NodeError:
+    def _timed_out(self, deadline: Deadline) -> NodeError:
         return NodeError(self.host.name, f"o nó não respondeu a tempo: a troca passou de "
-                                         f"{self._deadline.seconds:.0f} s (--timeout).")
+                                         f"{deadline.seconds:.0f} s (--timeout).")
 
     @classmethod
     def connect(
@@ -316,10 +316,10 @@ class NodeSession:
         except NodeError:
             raise
         except TimeoutError:
-            raise self._timed_out() from None
+            raise self._timed_out(deadline) from None
         except (OSError, EOFError, paramiko.SSHException) as exc:
             if deadline.expired or self._deadline.expired:
-                raise self._timed_out() from None
+                raise self._timed_out(deadline) from None
             raise NodeError(self.host.name, f"a conexão SSH caiu: {clean_line(str(exc))}") from None
         finally:
             if channel is not None:
