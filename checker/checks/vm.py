@@ -23,7 +23,7 @@ from checker.model import Primitive, parse_interval_ms
 def ssh_between_nodes(facts: LabFacts, params: Params) -> Outcome:
     nodes = facts.cluster_nodes()
     if len(nodes) < 2:
-        return skipped("Há um só nó do cluster no inventário: não há outro host para testar.")
+        return skipped("Há um só nó do cluster no inventário: não há com quem testar o SSH.")
     problems, hint = [], None
     for node in nodes:
         results = {r.peer: r for r in node.ssh_peers()}

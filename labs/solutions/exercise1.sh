@@ -6,11 +6,11 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-# 1. SSH sem senha entre os hosts libvirt, nos dois sentidos.
+# 1. SSH sem senha entre os hospedeiros libvirt, nos dois sentidos.
 for node in node1 node2; do
   on "$node" <<'SH'
 # --8<-- [start:keygen]
-# Em cada host (node1 e node2): um par de chaves sem senha para o root.
+# Em cada hospedeiro (node1 e node2): um par de chaves sem senha para o root.
 test -f /root/.ssh/id_ed25519 || ssh-keygen -q -t ed25519 -N '' -f /root/.ssh/id_ed25519
 # --8<-- [end:keygen]
 SH

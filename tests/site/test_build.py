@@ -20,6 +20,7 @@ PAGES = [
     "exercicios/exercicio-3/index.html",
     "laboratorio/index.html",
     "instrutor/index.html",
+    "contribuir/index.html",
     "referencia/index.html",
     "glossario/index.html",
     "cadernos/exercicio1/index.html",

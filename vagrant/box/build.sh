@@ -230,7 +230,7 @@ cp "$ROOTFS/boot/vmlinuz-$kver" "$ROOTFS/srv/lab/vm1-vmlinuz"
 chmod 644 "$ROOTFS"/srv/lab/vm1-*
 cat >"$ROOTFS/srv/lab/vm1.xml" <<'XML'
 <!-- VM de teste do exercício 1: kernel + initramfs busybox, 128 MiB, emulação (TCG).
-     O disco fica no NFS do node3, montado em /var/lib/libvirt/images/shared nos dois hosts. -->
+     O disco fica no NFS do node3, montado em /var/lib/libvirt/images/shared nos dois hospedeiros. -->
 <domain type='qemu'>
   <name>vm1</name>
   <memory unit='MiB'>128</memory>
