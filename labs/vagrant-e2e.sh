@@ -86,7 +86,18 @@ build_box() {
   fi
   "$VAGRANT_DIR/box/build.sh"
 }
-vagrant_up() { (cd "$VAGRANT_DIR" && vagrant up); }
+vagrant_up() {
+  # The Vagrant lab and the namespace lab's default "lab" both use 192.168.213.0/24 (see
+  # vagrant/lab.yaml): libvirt refuses a network whose subnet a bridge already holds.
+  local subnet holder
+  subnet=$(sed -n 's/^subnet: *//p' "$VAGRANT_DIR/lab.yaml")
+  holder=$(ip -o -4 addr show | awk -v s="$subnet." 'index($4, s) == 1 && $2 !~ /^virbr|^labcheck/ {print $2; exit}')
+  if [[ -n $holder ]]; then
+    echo "a rede $subnet.0/24 já está em uso pela interface $holder (o laboratório em namespaces? labs/nslab/nslab down)"
+    return 1
+  fi
+  (cd "$VAGRANT_DIR" && vagrant up)
+}
 vagrant_destroy() { (cd "$VAGRANT_DIR" && vagrant destroy -f); }
 grade() { (cd / && "$LABCHECK" "exercise$1"); }
 solve() { "$REPO/labs/solutions/exercise$1.sh"; }
