@@ -22,6 +22,9 @@ import ipaddress
 import re
 import time
 from dataclasses import dataclass
+from pathlib import Path
+
+from checker.errors import LabcheckError
 
 MIB = 1024 * 1024
 # The whole exchange with one node (connect, run, read); a healthy lab answers in seconds,
@@ -57,6 +60,23 @@ class Deadline:
     @property
     def expired(self) -> bool:
         return time.monotonic() >= self._end
+
+
+def read_untrusted_file(path: Path, limit: int, what: str,
+                        error: type[LabcheckError]) -> bytes:
+    """The bytes of a file someone else wrote (an inventory, a saved CIB, a known_hosts):
+    one larger than `limit` is refused without reading it all. `what` names it ("Inventário")."""
+    shown = clean_line(str(path))
+    try:
+        with path.open("rb") as stream:
+            data = stream.read(limit + 1)
+    except FileNotFoundError:
+        raise error(f"{what} não encontrado: {shown}") from None
+    except OSError as exc:
+        raise error(f"{what} {shown}: não foi possível ler ({exc.strerror or exc}).") from None
+    if len(data) > limit:
+        raise error(f"{what} {shown}: passa de {limit // MIB} MiB.")
+    return data
 
 
 # ------------------------------------------------------------------------ text

@@ -13,7 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from checker.boundary import MAX_CIB_FILE_BYTES, MIB, clean_line, decode_node_output
+from checker.boundary import (
+    MAX_CIB_FILE_BYTES,
+    clean_line,
+    decode_node_output,
+    read_untrusted_file,
+)
 from checker.errors import ModelError, NodeError
 from checker.facts import LabFacts, NodeFacts
 from checker.inventory import Host, Inventory
@@ -111,13 +116,7 @@ def gather(
 
 def facts_from_cib_file(path: Path) -> LabFacts:
     """Offline grading: a saved CIB (`pcs cluster cib > file`) and no live nodes."""
-    try:
-        with path.open("rb") as stream:
-            data = stream.read(MAX_CIB_FILE_BYTES + 1)
-    except OSError as exc:
-        raise ModelError(f"Não foi possível ler {path}: {exc.strerror}.") from None
-    if len(data) > MAX_CIB_FILE_BYTES:
-        raise ModelError(f"{path} passa de {MAX_CIB_FILE_BYTES // MIB} MiB: não é uma CIB.")
+    data = read_untrusted_file(path, MAX_CIB_FILE_BYTES, "Arquivo da CIB", ModelError)
     text = decode_node_output(data)  # a student's file: as untrusted as a node's output
     cib = parse_cib(text, str(path))
     remote_ids = {p.id for p in cib.primitives_of("ocf:pacemaker:remote")}

@@ -20,11 +20,11 @@ import yaml
 from checker.boundary import (
     MAX_HOSTS_PER_INVENTORY,
     MAX_INVENTORY_BYTES,
-    MIB,
     clean_line,
     host_problem,
     port_value,
     printable,
+    read_untrusted_file,
     user_problem,
 )
 from checker.errors import InventoryError
@@ -186,17 +186,7 @@ def parse_inventory(text: str, source: str) -> Inventory:
 def load_inventory(path: str | os.PathLike[str]) -> Inventory:
     p = Path(path)
     source = clean_line(str(p))  # a student's file name: shown in every report
-    try:
-        with p.open("rb") as stream:
-            data = stream.read(MAX_INVENTORY_BYTES + 1)
-    except FileNotFoundError:
-        raise InventoryError(f"Inventário não encontrado: {source}") from None
-    except OSError as exc:
-        raise InventoryError(f"Não foi possível ler o inventário {source}: "
-                             f"{exc.strerror or exc}.") from None
-    if len(data) > MAX_INVENTORY_BYTES:
-        raise InventoryError(f"Inventário {source}: passa de {MAX_INVENTORY_BYTES // MIB} MiB; "
-                             "um inventário tem poucas linhas.")
+    data = read_untrusted_file(p, MAX_INVENTORY_BYTES, "Inventário", InventoryError)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

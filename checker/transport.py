@@ -31,6 +31,7 @@ from checker.boundary import (
     Limits,
     clean_line,
     decode_node_output,
+    read_untrusted_file,
 )
 from checker.errors import NodeError, UsageError
 from checker.inventory import Host
@@ -68,15 +69,9 @@ def check_known_hosts(path: Path) -> None:
 
     paramiko raises InvalidHostKey or UnicodeDecodeError from deep inside a connection;
     reading the file once up front turns that into one clear message before any grading."""
-    try:
-        if not path.exists():
-            return
-        with path.open("rb") as stream:
-            data = stream.read(MAX_KNOWN_HOSTS_BYTES + 1)
-    except OSError as exc:
-        raise UsageError(f"Não foi possível ler o known_hosts {path}: {exc.strerror}.") from None
-    if len(data) > MAX_KNOWN_HOSTS_BYTES:
-        raise UsageError(f"O known_hosts {path} passa de {MAX_KNOWN_HOSTS_BYTES // MIB} MiB.")
+    if not path.exists():
+        return  # like OpenSSH: no file, no known hosts yet
+    data = read_untrusted_file(path, MAX_KNOWN_HOSTS_BYTES, "known_hosts", UsageError)
     for number, raw in enumerate(data.split(b"\n"), 1):
         try:
             line = raw.decode("utf-8").strip()

@@ -56,7 +56,7 @@ def test_text_marks_each_step(capsys):
     ("args", "code", "fragment"),
     [
         (["exercise2", "--format", "xml"], 2, "opção inválida"),
-        (["exercise2", "--cib", "/nonexistent.xml"], 2, "Não foi possível ler"),
+        (["exercise2", "--cib", "/nonexistent.xml"], 2, "Arquivo da CIB não encontrado"),
         (["--nope"], 2, "faltam os argumentos"),
     ],
 )
