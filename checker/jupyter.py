@@ -252,12 +252,10 @@ class LabMagics(Magics):
             args = _parse(_node_parser(), line)
             inventory = self.inventory()
             hosts = [self._host(inventory, name) for name in args.nodes]
-            # As in a terminal: error output interleaved with the rest, in order. With --out
-            # only stdout is kept, so stderr stays apart (and is shown).
-            script = self._exports(args.env) + ("" if args.out else "exec 2>&1\n") + cell
         except LabcheckError as exc:
             _problem(str(exc))
             return
+        script: str | None = None
         outputs: dict[str, str] = {}
         for host in hosts:
             if len(hosts) > 1:
@@ -267,10 +265,18 @@ class LabMagics(Magics):
                     print(f"– {host.name}: célula só para o {LAB_KINDS[args.lab]}; pulada "
                           f"(este é o {LAB_KINDS[self._kind(host)]}).")
                     continue
+                if script is None:
+                    # Only for a cell that runs: on the other lab the cell that sets its
+                    # --env variables was skipped too. As in a terminal: error output
+                    # interleaved with the rest; with --out only stdout is kept.
+                    script = self._exports(args.env) + ("" if args.out else "exec 2>&1\n") + cell
                 result = self.run(host, script)
             except NodeError as exc:
                 _problem(str(exc))
                 continue
+            except LabcheckError as exc:  # a missing --env variable: the same for every node
+                _problem(str(exc))
+                return
             except KeyboardInterrupt:
                 self._drop(host.name)
                 _problem(f"{host.name}: interrompido; a conexão foi fechada.")

@@ -11,6 +11,8 @@
 #   EXERCISES="2 3" labs/vagrant-e2e.sh # only some exercises
 #   REUSE_LAB=1 KEEP=1 labs/vagrant-e2e.sh  # grade + solve on the lab already up
 #   REBUILD=1 labs/vagrant-e2e.sh       # also `labcheck reset --rebuild` at the end
+#   NOTEBOOKS="2" labs/vagrant-e2e.sh   # which notebooks to run top to bottom (default: the
+#                                       # exercises; NOTEBOOKS= runs none)
 #
 # With exercise 1, steps 7 and 8 of its page run as the page writes them (power node2 off,
 # vm1 starts on node1, node2 back; migrate vm1 back), graded after each.
@@ -144,6 +146,10 @@ failover_exercise1() {  # exercise 1, step 7, with the page's own commands
 failback_exercise1() {  # step 8
   on_node1 "pcs resource move vm1 node2 && pcs constraint --full && crm_mon -1 -r"
 }
+run_notebook() {  # run_notebook N — the exercise's notebook, top to bottom, on the fresh lab
+  (cd / && "$REPO/.venv/bin/python" "$REPO/labs/notebooks/run.py" "exercicio$1.ipynb" \
+      --out "$LOG_DIR/notebooks")
+}
 rebuild_lab() { (cd / && "$LABCHECK" reset --rebuild --yes); }
 lab_status() { (cd "$VAGRANT_DIR" && vagrant status && vagrant ssh node1 -c 'sudo pcs status'); }
 
@@ -185,6 +191,11 @@ if [[ ${REUSE_LAB:-0} != 1 ]]; then
   [[ " $EXERCISES " == *" 2 "* ]] && stage "solução exercise2 (de novo)" 0 solve 2
   stage "labcheck reset --snapshot" 0 snapshot_reset
   for n in $EXERCISES; do stage "labcheck exercise$n (após snapshot)" fail grade "$n"; done
+  # Each notebook's Vagrant path, as a student runs it, on the fresh lab (snapshot between).
+  for n in ${NOTEBOOKS-$EXERCISES}; do
+    stage "caderno exercicio$n" 0 run_notebook "$n"
+    stage "labcheck reset --snapshot" 0 snapshot_reset
+  done
 fi
 if [[ ${REBUILD:-0} == 1 ]]; then
   stage "labcheck reset --rebuild" 0 rebuild_lab

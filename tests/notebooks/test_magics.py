@@ -233,6 +233,11 @@ def test_lab_option_skips_cells_for_the_other_lab(shell, on_lab):
             "(este é o laboratório em namespaces).") in out.stdout
     out = run(shell, "%%node node1 --lab nslab\necho rodou")
     assert out.stdout == "rodou\n"
+    # its --env variable comes from a cell that was skipped too: no error (seen on the
+    # Vagrant lab with exercicio2.ipynb's namespace-only authkey cells)
+    shell.user_ns.pop("SO_NO_OUTRO", None)
+    out = run(shell, "%%node node1 --lab vagrant --env SO_NO_OUTRO\necho $SO_NO_OUTRO")
+    assert "pulada" in out.stdout and out.stderr == ""
 
 
 def test_labcheck_shows_the_report_as_an_html_table(shell, on_lab):
