@@ -45,7 +45,9 @@ def classroom(clean_lab: Lab, solved_lab: Lab, tmp_path: Path) -> tuple[Path, Pa
 def run_class(folder: Path, known: Path, out: Path, *extra: str):
     return subprocess.run(
         [sys.executable, "-m", "checker", "class", "exercise2", "--inventories", str(folder),
-         "--out", str(out), "--timeout", "3", *extra],
+         # --timeout bounds each node's whole exchange: room for a loaded CI machine, and
+         # carla's address that never answers costs at most this
+         "--out", str(out), "--timeout", "20", *extra],
         capture_output=True, text=True, timeout=300, cwd=ROOT,
         env={**os.environ, "LABCHECK_KNOWN_HOSTS": str(known)})
 
