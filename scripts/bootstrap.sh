@@ -14,6 +14,9 @@ APT_PACKAGES=(
   # exercise 3 on the namespace lab: a real PostgreSQL under ocf:heartbeat:pgsql; PAF's
   # pgsqlms agent so the site's promotable-clone command is checked by real pcs
   postgresql postgresql-client resource-agents-paf
+  # lesson 7.3.2's MariaDB section on the namespace lab: a real MariaDB under
+  # ocf:heartbeat:mysql (tests/cluster/test_mariadb.py)
+  mariadb-server mariadb-client
   # the course site's browser tests, and ocf-tester's meta-data validation (xmllint)
   chromium libxml2-utils
 )
