@@ -33,7 +33,7 @@ from checker.inventory import (
     vagrant_inventory,
 )
 from checker.report import write
-from checker.transport import CONNECT_TIMEOUT, DEFAULT_KNOWN_HOSTS, check_known_hosts
+from checker.transport import CONNECT_TIMEOUT, DEFAULT_KNOWN_HOSTS, read_known_hosts
 
 EXIT_INTERRUPTED = 130
 EXIT_INTERNAL = 70
@@ -114,10 +114,11 @@ def add_ssh_arguments(parser: argparse.ArgumentParser) -> None:
 def ssh_options(args: argparse.Namespace) -> SshOptions:
     """The SSH settings, checked before anything is read: a bad known_hosts is exit 2."""
     if not 0 < args.timeout <= 24 * 3600:
-        raise UsageError("--timeout precisa ser um número de segundos maior que zero.")
+        raise UsageError("--timeout precisa ser um número de segundos entre 0 e 86400 "
+                         "(24 h).")
     if not 1 <= args.max_output <= 4096:
         raise UsageError("--max-output precisa ser de 1 a 4096 (MiB).")
-    check_known_hosts(args.known_hosts)
+    read_known_hosts(args.known_hosts)
     return SshOptions(known_hosts=args.known_hosts,
                       accept_new_host_keys=args.accept_new_host_keys,
                       connect_timeout=min(CONNECT_TIMEOUT, args.timeout),

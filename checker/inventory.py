@@ -116,7 +116,7 @@ def key_file_problem(path: Path) -> str | None:
 
 def _host_from_vars(name: object, role: str, variables: dict[str, Any], source: str) -> Host:
     """One host, every value validated: a student's inventory is untrusted (boundary.py)."""
-    shown = name if isinstance(name, str) else str(name)
+    shown = str(name)
     problem = host_problem(name)
     if problem:
         raise InventoryError(f"Inventário {source}: nome de host inválido: {problem}.")

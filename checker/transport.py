@@ -64,14 +64,17 @@ class SshOptions:
                                    self.connect_timeout, limits)
 
 
-def check_known_hosts(path: Path) -> None:
-    """Refuse a known_hosts file paramiko cannot read, naming the line (exit 2).
+def read_known_hosts(path: Path) -> list[paramiko.hostkeys.HostKeyEntry]:
+    """The entries of a known_hosts file, or a UsageError naming the line (exit 2).
 
     paramiko raises InvalidHostKey or UnicodeDecodeError from deep inside a connection;
-    reading the file once up front turns that into one clear message before any grading."""
+    reading the file here turns that into one clear message. Unknown key types are skipped,
+    as paramiko's own loader does; @cert-authority and @revoked lines, which paramiko cannot
+    honour, are refused rather than silently ignored."""
     if not path.exists():
-        return  # like OpenSSH: no file, no known hosts yet
+        return []  # like OpenSSH: no file, no known hosts yet
     data = read_untrusted_file(path, MAX_KNOWN_HOSTS_BYTES, "known_hosts", UsageError)
+    entries = []
     for number, raw in enumerate(data.split(b"\n"), 1):
         try:
             line = raw.decode("utf-8").strip()
@@ -79,13 +82,20 @@ def check_known_hosts(path: Path) -> None:
             raise UsageError(f"known_hosts {path}, linha {number}: não é texto UTF-8.") from None
         if not line or line.startswith("#"):
             continue
+        if line.startswith("@"):
+            raise UsageError(f"known_hosts {path}, linha {number}: marcadores como "
+                             f"{clean_line(line.split()[0])} não são suportados pelo labcheck; "
+                             "use um known_hosts só com chaves de host (--known-hosts).")
         try:
-            paramiko.hostkeys.HostKeyEntry.from_line(line, number)
+            entry = paramiko.hostkeys.HostKeyEntry.from_line(line, number)
         except Exception as exc:  # InvalidHostKey, binascii and key-parsing errors alike
             raise UsageError(
                 f"known_hosts {path}, linha {number}: entrada inválida "
                 f"({clean_line(type(exc).__name__)}). Corrija ou apague essa linha."
             ) from None
+        if entry is not None:
+            entries.append(entry)
+    return entries
 
 
 class _AppendNewHostKey(paramiko.MissingHostKeyPolicy):
@@ -138,6 +148,39 @@ def _connect_failure(exc: OSError, where: str) -> str:
     return f"não foi possível conectar em {where}: {clean_line(exc.strerror or str(exc))}"
 
 
+def _handshake_failure(exc: Exception, host: Host, where: str, known_hosts: Path,
+                       deadline: Deadline) -> NodeError | None:
+    """What went wrong between TCP connect and a logged-in session, as the node's error;
+    None for an exception that is not about the node (a bug: let it through)."""
+    if isinstance(exc, NodeError):  # raised by our host-key policy, already worded
+        return exc
+    if isinstance(exc, paramiko.BadHostKeyException):
+        return NodeError(
+            host.name,
+            f"a chave de host de {host.address} MUDOU (esperada SHA256:"
+            f"{_fingerprint(exc.expected_key)}, recebida SHA256:{_fingerprint(exc.key)}). "
+            "Se o nó foi recriado, remova a chave antiga com "
+            f"ssh-keygen -f {known_hosts} -R {host.address}; senão, pode ser um ataque.",
+        )
+    if isinstance(exc, paramiko.AuthenticationException):
+        if deadline.expired:
+            return NodeError(host.name, f"tempo esgotado ao autenticar em {where}.")
+        key = host.key_file or "as chaves padrão do seu usuário"
+        return NodeError(
+            host.name,
+            f"autenticação recusada em {where} com {key}. Confira ansible_user e "
+            "ansible_ssh_private_key_file no inventário.",
+        )
+    if isinstance(exc, FileNotFoundError):
+        return NodeError(host.name, f"chave privada não encontrada: {host.key_file}")
+    if isinstance(exc, OSError | EOFError | paramiko.SSHException | ValueError):
+        if deadline.expired or isinstance(exc, TimeoutError):
+            return NodeError(host.name, f"tempo esgotado ao conectar em {where} (o sshd "
+                                        "não completou o SSH a tempo).")
+        return NodeError(host.name, f"falha de SSH em {where}: {clean_line(str(exc))}")
+    return None
+
+
 class _Watchdog:
     """Shuts a socket down when the deadline passes, whatever paramiko is waiting for."""
 
@@ -187,13 +230,11 @@ class NodeSession:
             raise NodeError(host.name, host.down)
         client = paramiko.SSHClient()
         if host.verify_host_key:
-            check_known_hosts(known_hosts)
-            if known_hosts.exists():
-                try:
-                    client.load_host_keys(str(known_hosts))
-                except (OSError, paramiko.SSHException, UnicodeDecodeError) as exc:
-                    raise NodeError(host.name, f"não foi possível ler {known_hosts}: "
-                                               f"{clean_line(str(exc))}") from None
+            # read and validated once, here: paramiko's own loader would read the file again
+            known = client.get_host_keys()
+            for entry in read_known_hosts(known_hosts):
+                for name in entry.hostnames:
+                    known.add(name, entry.key.get_name(), entry.key)
             policy: paramiko.MissingHostKeyPolicy = (
                 _AppendNewHostKey(known_hosts)
                 if accept_new_host_keys
@@ -225,42 +266,13 @@ class NodeSession:
                 allow_agent=host.key_file is None,
                 look_for_keys=host.key_file is None,
             )
-        except NodeError:
+        except Exception as exc:
             watchdog.cancel()
             client.close()
-            raise
-        except paramiko.BadHostKeyException as exc:
-            watchdog.cancel()
-            client.close()
-            raise NodeError(
-                host.name,
-                f"a chave de host de {host.address} MUDOU (esperada SHA256:"
-                f"{_fingerprint(exc.expected_key)}, recebida SHA256:{_fingerprint(exc.key)}). "
-                "Se o nó foi recriado, remova a chave antiga com "
-                f"ssh-keygen -f {known_hosts} -R {host.address}; senão, pode ser um ataque.",
-            ) from None
-        except paramiko.AuthenticationException:
-            watchdog.cancel()
-            client.close()
-            if deadline.expired:
-                raise NodeError(host.name, f"tempo esgotado ao autenticar em {where}.") from None
-            key = host.key_file or "as chaves padrão do seu usuário"
-            raise NodeError(
-                host.name,
-                f"autenticação recusada em {where} com {key}. Confira ansible_user e "
-                "ansible_ssh_private_key_file no inventário.",
-            ) from None
-        except FileNotFoundError:
-            watchdog.cancel()
-            client.close()
-            raise NodeError(host.name, f"chave privada não encontrada: {host.key_file}") from None
-        except (OSError, EOFError, paramiko.SSHException, ValueError) as exc:
-            watchdog.cancel()
-            client.close()
-            if deadline.expired or isinstance(exc, TimeoutError):
-                raise NodeError(host.name, f"tempo esgotado ao conectar em {where} (o sshd "
-                                           "não completou o SSH a tempo).") from None
-            raise NodeError(host.name, f"falha de SSH em {where}: {clean_line(str(exc))}") from None
+            failure = _handshake_failure(exc, host, where, known_hosts, deadline)
+            if failure is None:
+                raise
+            raise failure from None
         return cls(host, client, deadline, watchdog, limits)
 
     def run_script(self, script: str, timeout: float | None = None) -> ScriptResult:
