@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, TEST_LAB, Lab
+from tests.site.pagecommands import record_block
 
 PAGE = ROOT / "docs" / "licoes" / "7.3-integracoes" / "bancos-de-dados.md"
 DATADIR = Path(f"/var/lib/mysql-labcheck-{TEST_LAB}")
@@ -61,6 +62,7 @@ def test_group_answers_on_the_vip_and_fails_over_with_its_data(clean_lab: Lab):
     setup = bash_block("mariadb-install-db")
     assert "crm_resource --wait --timeout=180s" in setup
     clean_lab.sh("node1", "set -e\n" + for_lab(clean_lab, setup))
+    record_block(PAGE, setup, "test_mariadb")
     try:
         status = clean_lab.sh("node1", "pcs status resources").stdout
         active = running_on(clean_lab)
@@ -73,11 +75,13 @@ def test_group_answers_on_the_vip_and_fails_over_with_its_data(clean_lab: Lab):
         # the monitor queries the server: OCF_CHECK_LEVEL is on the monitor operation
         assert "OCF_CHECK_LEVEL=10" in clean_lab.sh("node1", "pcs resource config db-mysql").stdout
 
-        clean_lab.sh(active, for_lab(clean_lab, bash_block("CREATE USER app")))
+        clean_lab.sh(active, for_lab(clean_lab, bash_block("CREATE USER app@")))
+        record_block(PAGE, bash_block("CREATE USER app@"), "test_mariadb")
         assert QUERY in page_text()
         query = for_lab(clean_lab, QUERY)
         before = clean_lab.sh(other, query).stdout.split()
         assert before == ["@@hostname", "item", active, "teclado"], before
+        record_block(PAGE, QUERY, "test_mariadb")
 
         clean_lab.sh("node1", f"pcs node standby {active} && crm_resource --wait --timeout=180s")
         assert running_on(clean_lab) == other

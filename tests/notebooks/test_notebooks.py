@@ -1,7 +1,9 @@
 """The exercise notebooks executed with nbclient, as a student would run them top to bottom.
 
-Exercise 2's notebook runs against the namespace lab: no cell may raise, and the last
-cell shows the grader's table. The notebook files themselves must be clean nbformat 4.
+Each notebook runs against the namespace lab (its Vagrant-only cells say they are skipped):
+no cell may raise, and the last cell shows the grader's table — approved for exercises 2
+and 3, whose nslab cells solve them; exercise 1 needs VMs, so it stays failed. The
+notebook files themselves must be clean nbformat 4. `make e2e` runs the Vagrant path.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from nbclient import NotebookClient
 from nbformat import NotebookNode
 
 from tests.conftest import ROOT, TEST_SUBNET, Lab
+from tests.site.pagecommands import file_key, record_executed
 
 NOTEBOOKS = ROOT / "labs" / "notebooks"
 EXERCISES = {f"exercicio{n}.ipynb": f"exercise{n}" for n in (1, 2, 3)}
@@ -78,6 +81,24 @@ def test_exercise2_notebook_top_to_bottom_on_the_namespace_lab(clean_lab: Lab, m
     assert "Resultado: 95/95 pontos — APROVADO" in html
     # and the command-line grader agrees
     assert clean_lab.labcheck("exercise2").code == 0
+    record_executed(file_key(NOTEBOOKS / "exercicio2.ipynb"), "test_notebooks (nslab)")
+
+
+@pytest.mark.parametrize(("name", "verdict"), [("exercicio1.ipynb", "pendente(s)"),
+                                               ("exercicio3.ipynb", "APROVADO")])
+def test_notebook_top_to_bottom_on_the_namespace_lab(name: str, verdict: str, clean_lab: Lab,
+                                                     monkeypatch):
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    execute(nb, monkeypatch, clean_lab.inventory, clean_lab.known_hosts)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    texts = [outputs_text(c) for c in code]
+    for cell, text in zip(code, texts, strict=True):
+        assert "Traceback" not in text, f"{cell.source}\n{text}"
+        assert "o comando terminou com código" not in text, f"{cell.source}\n{text}"
+    html = code[-1].outputs[0].data["text/html"]
+    assert "<table class='labcheck-table'>" in html
+    assert verdict in html, html
+    record_executed(file_key(NOTEBOOKS / name), "test_notebooks (nslab)")
 
 
 def test_unreachable_node_in_a_notebook_cell(lab: Lab, tmp_path, monkeypatch):

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.site.pagecommands import file_key, record_executed
+
 ROOT = Path(__file__).resolve().parents[2]
 AGENT = ROOT / "labs" / "agents" / "labapp"
 OCF_TESTER = shutil.which("ocf-tester") or next(
@@ -68,6 +70,7 @@ def test_ocf_tester_passes(workdir: Path) -> None:
     output = run.stdout + run.stderr
     assert run.returncode == 0, output
     assert "passed all tests" in output, output
+    record_executed(file_key(ROOT / "labs" / "agents" / "labapp"), "test_ocf_agent (ocf-tester)")
 
 
 @pytest.mark.skipif(not SHELLFUNCS.exists(), reason="ocf-shellfuncs ausente (pacote resource-agents)")

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.site.pagecommands import record_executed
+
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "licoes" / "7.1-virtualdomain.md"
 FRESH_CIB = ROOT / "tests" / "fixtures" / "pacemaker-2.1.5" / "cib-fresh.xml"
@@ -106,6 +108,7 @@ def test_the_rehearsal_runs_and_prints_what_the_page_shows(tmp_path: Path):
             else:
                 printed += run(command, cib)
             ran.append(command)
+            record_executed("cmd:" + command, "test_placement (cópia do CIB do laboratório)")
     assert len(ran) >= 15 and compared >= 5, (ran, compared)
 
 
