@@ -13,6 +13,14 @@
 #   REBUILD=1 labs/vagrant-e2e.sh       # also `labcheck reset --rebuild` at the end
 #   NOTEBOOKS="2" labs/vagrant-e2e.sh   # which notebooks to run top to bottom (default: the
 #                                       # exercises; NOTEBOOKS= runs none)
+#   PAGES="docs/licoes/7.3-integracoes/bancos-de-dados.md" labs/vagrant-e2e.sh
+#                                       # pages whose <!-- vagrant: NODES --> blocks run as
+#                                       # written (default: every page that has them; PAGES=
+#                                       # runs none)
+#
+# What ran as the site shows it — those blocks, the solution scripts, the notebooks and the
+# page commands the stages type (labcheck exercise1, vagrant up node2, ...) — is written to
+# labs/e2e-record.json, which tests/site/test_commands.py reads: commit it.
 #
 # With exercise 1, steps 7 and 8 of its page run as the page writes them (power node2 off,
 # vm1 starts on node1, node2 back; migrate vm1 back), graded after each.
@@ -30,6 +38,12 @@ export LAB_DRIVER="${LAB_DRIVER:-qemu}"
 export LAB_KIND=vagrant
 unset LABCHECK_INVENTORY   # labcheck must find the nodes through `vagrant ssh-config`
 mkdir -p "$LOG_DIR"
+
+PY="$REPO/.venv/bin/python"
+# record_cmd TEXT — TEXT, exactly as a page shows it, ran on the Vagrant lab (labs/e2e-record.json)
+record_cmd() { (cd "$REPO" && "$PY" -m tests.site.pagecommands ran-command "$1" --what "make e2e"); }
+# record_file PATH — a script or notebook of the repository ran to the end on the Vagrant lab
+record_file() { (cd "$REPO" && "$PY" -m tests.site.pagecommands ran-file "$1" --what "make e2e"); }
 
 declare -a T_NAME T_SECS T_RESULT
 failures=0
@@ -86,7 +100,7 @@ build_box() {
     vagrant box list | grep -q '^labcheck/debian12 ' || vagrant box add --name labcheck/debian12 --force "$VAGRANT_DIR/box/labcheck-debian12.box"
     return
   fi
-  "$VAGRANT_DIR/box/build.sh"
+  "$VAGRANT_DIR/box/build.sh" && record_cmd "sudo vagrant/box/build.sh"   # we are root already
 }
 vagrant_up() {
   # The Vagrant lab and the namespace lab's default "lab" both use 192.168.213.0/24 (see
@@ -98,14 +112,26 @@ vagrant_up() {
     echo "a rede $subnet.0/24 já está em uso pela interface $holder (o laboratório em namespaces? labs/nslab/nslab down)"
     return 1
   fi
-  (cd "$VAGRANT_DIR" && vagrant up)
+  (cd "$VAGRANT_DIR" && vagrant up) && record_cmd "cd vagrant && vagrant up"
 }
 vagrant_destroy() { (cd "$VAGRANT_DIR" && vagrant destroy -f); }
-grade() { (cd / && "$LABCHECK" "exercise$1"); }
-solve() { "$REPO/labs/solutions/exercise$1.sh"; }
-start_exercise() { (cd / && "$LABCHECK" start "exercise$1"); }
-reset_exercise() { (cd / && "$LABCHECK" reset "exercise$1" --yes); }
-snapshot_save() { (cd "$VAGRANT_DIR" && vagrant snapshot save base --force); }
+grade() {  # rc 1 (steps failed) is the grader working as the page says, too
+  local rc
+  (cd / && "$LABCHECK" "exercise$1"); rc=$?
+  ((rc <= 1)) && record_cmd "labcheck exercise$1"
+  return $rc
+}
+solve() { "$REPO/labs/solutions/exercise$1.sh" && record_file "labs/solutions/exercise$1.sh"; }
+start_exercise() { (cd / && "$LABCHECK" start "exercise$1") && record_cmd "labcheck start exercise$1"; }
+# As a student types it: labcheck asks before it deletes, and gets a yes.
+reset_exercise() { (cd / && echo s | "$LABCHECK" reset "exercise$1") && record_cmd "labcheck reset exercise$1"; }
+snapshot_save() (
+  cd "$VAGRANT_DIR" || exit 1
+  if vagrant snapshot list 2>/dev/null | grep -qx base; then vagrant snapshot delete base || exit 1; fi
+  vagrant snapshot save base && record_cmd "vagrant snapshot save base"
+)
+snapshot_restore() { (cd "$VAGRANT_DIR" && vagrant snapshot restore base) && record_cmd "vagrant snapshot restore base"; }
+has_snapshot() { (cd "$VAGRANT_DIR" && vagrant snapshot list 2>/dev/null | grep -qx base); }
 snapshot_reset() { (cd / && "$LABCHECK" reset --snapshot base --yes); }
 on_node1() {  # on_node1 CMD — CMD as root on node1 (ssh config from `vagrant ssh-config`)
   (cd "$VAGRANT_DIR" && vagrant ssh-config node1 >"$LOG_DIR/ssh-config.node1") &&
@@ -122,6 +148,7 @@ wait_on_node1() {  # wait_on_node1 SECONDS WHAT CMD — polls CMD on node1 until
 failover_exercise1() {  # exercise 1, step 7, with the page's own commands
   local crashed
   virsh -c qemu:///system destroy vagrant_node2 || return 1
+  record_cmd "virsh -c qemu:///system destroy vagrant_node2"
   crashed=$(date +%s)
   echo "$(date +%T) node2 derrubado (virsh destroy)"
   wait_on_node1 300 "node2 OFFLINE" "crm_mon -1 | grep -q 'OFFLINE: \\[ node2 \\]'" || return 1
@@ -133,25 +160,47 @@ failover_exercise1() {  # exercise 1, step 7, with the page's own commands
   local attempt
   for attempt in 1 2 3; do
     on_node1 "pcs resource cleanup vm1" || return 1
+    record_cmd "pcs resource cleanup vm1"
     wait_on_node1 240 "vm1 iniciada em node1 (cleanup $attempt)" \
       "crm_mon -1 | grep -Eq 'vm1.*Started node1'" && break
     [[ $attempt == 3 ]] && return 1
     sleep 30
   done
   (cd "$VAGRANT_DIR" && vagrant up node2) || return 1
+  record_cmd "vagrant up node2"
   wait_on_node1 900 "node2 online de novo" "crm_mon -1 | grep -q 'Online: \\[ node1 node2 \\]'" || return 1
   on_node1 "crm_resource --wait --timeout=600; crm_mon -1 -r"
   on_node1 "crm_resource --locate -r vm1" | grep -q 'node1' || { echo "vm1 não ficou em node1"; return 1; }
 }
-failback_exercise1() {  # step 8
-  on_node1 "pcs resource move vm1 node2 && pcs constraint --full && crm_mon -1 -r"
+failback_exercise1() {  # step 8, then lesson 7.1's clean-up (nothing to clear on pcs 0.11)
+  local command
+  for command in "pcs resource move vm1 node2" "pcs constraint --full" "pcs resource clear vm1"; do
+    on_node1 "$command" || return 1
+    record_cmd "$command"
+  done
+  on_node1 "crm_mon -1 -r"
 }
 run_notebook() {  # run_notebook N — the exercise's notebook, top to bottom, on the fresh lab
-  (cd / && "$REPO/.venv/bin/python" "$REPO/labs/notebooks/run.py" "exercicio$1.ipynb" \
-      --out "$LOG_DIR/notebooks")
+  (cd / && "$PY" "$REPO/labs/notebooks/run.py" "exercicio$1.ipynb" --out "$LOG_DIR/notebooks") &&
+    record_file "labs/notebooks/exercicio$1.ipynb"
+}
+run_page() {  # run_page PAGE — the page's <!-- vagrant: NODES --> blocks, in order, as written
+  local node
+  for node in node1 node2 node3; do
+    (cd "$VAGRANT_DIR" && vagrant ssh-config "$node" >"$LOG_DIR/ssh-config.$node") || return 1
+  done
+  (cd "$REPO" && "$PY" -m tests.site.pagecommands vagrant "$1" --ssh-config-dir "$LOG_DIR")
+}
+sample() {  # sample STAGE NAME — the stage's labcheck output becomes docs/samples/NAME.txt
+  [[ ${T_RESULT[-1]} == ok* ]] || return 0   # only a grade that came out as expected
+  cp "$LOG_DIR/$(echo "$1" | tr ' /' '__').log" "$REPO/docs/samples/$2.txt"
 }
 rebuild_lab() { (cd / && "$LABCHECK" reset --rebuild --yes); }
-lab_status() { (cd "$VAGRANT_DIR" && vagrant status && vagrant ssh node1 -c 'sudo pcs status'); }
+lab_status() (  # the page's `vagrant status` and `vagrant ssh node1`, with a command typed in
+  cd "$VAGRANT_DIR" || exit 1
+  vagrant status && record_cmd "vagrant status"
+  echo 'sudo pcs status' | vagrant ssh node1 && record_cmd "vagrant ssh node1"
+)
 
 trap 'table' EXIT
 [[ $(id -u) == 0 ]] || { echo "rode como root" >&2; exit 2; }
@@ -169,7 +218,10 @@ else
   stage "vagrant up (driver $LAB_DRIVER)" 0 vagrant_up || exit 1
 fi
 stage "pcs status" any lab_status
-[[ ${REUSE_LAB:-0} == 1 ]] || stage "vagrant snapshot save base" 0 snapshot_save
+if [[ ${REUSE_LAB:-0} != 1 ]]; then
+  stage "vagrant snapshot save base" 0 snapshot_save
+  stage "vagrant snapshot restore base" 0 snapshot_restore
+fi
 for n in $EXERCISES; do
   stage "labcheck start exercise$n" 0 start_exercise "$n"
   stage "labcheck exercise$n (antes)" fail grade "$n"
@@ -178,15 +230,17 @@ for n in $EXERCISES; do
   if [[ $n == 1 ]]; then
     stage "exercise1 passo 7 (failover)" 0 failover_exercise1
     stage "labcheck exercise1 (após failover)" fail grade 1
+    sample "labcheck exercise1 (após failover)" exercise1-after-crash-vagrant
     stage "exercise1 passo 8 (devolve a VM)" 0 failback_exercise1
     stage "labcheck exercise1 (após passo 8)" 0 grade 1
+    sample "labcheck exercise1 (após passo 8)" exercise1-pass-vagrant
   fi
 done
 for n in $(echo "$EXERCISES" | tr ' ' '\n' | sort -rn); do
   stage "labcheck reset exercise$n" 0 reset_exercise "$n"
   stage "labcheck exercise$n (após reset)" fail grade "$n"
 done
-if [[ ${REUSE_LAB:-0} != 1 ]]; then
+if has_snapshot; then
   # Something to undo: exercise 2 solved again (remote node + resource), then the snapshot.
   [[ " $EXERCISES " == *" 2 "* ]] && stage "solução exercise2 (de novo)" 0 solve 2
   stage "labcheck reset --snapshot" 0 snapshot_reset
@@ -196,6 +250,13 @@ if [[ ${REUSE_LAB:-0} != 1 ]]; then
     stage "caderno exercicio$n" 0 run_notebook "$n"
     stage "labcheck reset --snapshot" 0 snapshot_reset
   done
+  # The lessons' blocks that run on the Vagrant lab, each page on the fresh lab.
+  for page in ${PAGES-$(cd "$REPO" && grep -rl -- '<!-- vagrant:' docs | sort)}; do
+    stage "página ${page##*/}" 0 run_page "$page"
+    stage "labcheck reset --snapshot" 0 snapshot_reset
+  done
+else
+  echo "sem o snapshot base: cadernos e páginas não rodam (rode sem REUSE_LAB uma vez)"
 fi
 if [[ ${REBUILD:-0} == 1 ]]; then
   stage "labcheck reset --rebuild" 0 rebuild_lab
