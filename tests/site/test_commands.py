@@ -1,10 +1,12 @@
-"""Every pcs command the site tells students to type is accepted by real pcs.
+"""Every shell command the site and the notebooks show is proven to run as written.
 
-The commands are taken from the ```bash blocks of docs/ (not from the text blocks that
-show broken forms) and run, page by page and in order, with `pcs -f` against a CIB
-recorded from the namespace lab. Commands that need a live cluster, pcsd, systemd or an
-agent this machine lacks are listed with the reason and not run here; the Vagrant lab
-is where they are checked.
+First, every pcs command of the ```bash blocks of docs/ (not the text blocks that show
+broken forms) runs, page by page and in order, with `pcs -f` against a CIB recorded from
+the namespace lab. Then, after every other test, `test_every_command_is_proven` goes
+through all the blocks (tests/site/pagecommands.py says how they are found) and requires
+each command to be executed by a test on the namespace lab, run with `pcs -f` here, run
+by `make e2e` on the Vagrant lab (labs/e2e-record.json), or marked on its page as not
+run here, with the reason. It prints the tally.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests.site import pagecommands
+from tests.site.pagecommands import Block
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -38,33 +43,12 @@ NO_CIB = re.compile(r"^pcs resource (describe|agents|providers|standards)\b")
 PAGE_CIB = re.compile(r"^pcs -f \S+ ")
 
 
-def bash_blocks(text: str) -> list[str]:
-    """Bodies of ```bash fences, following each fence's own indentation."""
-    blocks, lines, i = [], text.splitlines(), 0
-    while i < len(lines):
-        opening = re.match(r"^(\s*)```\s*bash\b", lines[i])
-        if not opening:
-            i += 1
-            continue
-        indent, body = opening.group(1), []
-        i += 1
-        while i < len(lines) and lines[i].rstrip() != f"{indent}```":
-            body.append(lines[i][len(indent):])
-            i += 1
-        blocks.append("\n".join(body))
-        i += 1
-    return blocks
-
-
 def pcs_commands(page: Path) -> list[str]:
-    commands = []
-    for block in bash_blocks(page.read_text(encoding="utf-8")):
-        joined = re.sub(r"\\\n\s*", " ", block)
-        for line in joined.splitlines():
-            line = line.split(" #", 1)[0].strip()
-            if line.startswith("pcs "):
-                commands.append(line)
-    return commands
+    """The page's pcs commands, in order; the blocks make e2e runs on the Vagrant lab and the
+    solution snippets (their scripts run whole) are proven where they run instead."""
+    return [command for block in pagecommands.page_blocks(page)
+            if not block.vagrant_nodes and not block.origin
+            for command in block.commands() if command.startswith("pcs ")]
 
 
 PAGES = sorted(p for p in DOCS.rglob("*.md") if pcs_commands(p))
@@ -112,3 +96,93 @@ def test_pcs_commands_on_the_page_are_accepted(page: Path, tmp_path: Path):
     assert ran or skipped
     print(f"\n{page.relative_to(DOCS)}: {len(ran)} comandos aceitos; à parte:")
     print("\n".join(f"  - {s}" for s in skipped))
+
+
+def pcs_f_accepts(command: str) -> bool:
+    """The pcs -f test above runs this command (it does not skip it)."""
+    command = PAGE_CIB.sub("pcs ", command)
+    return command.startswith("pcs ") and reason_not_here(command) is None
+
+
+AGENT_CODE = "labs/agents/"
+# The test modules that execute the site's blocks on the namespace lab; without all of
+# them in the session, the tally cannot be made.
+PRODUCERS = ("tests/cluster/test_exercise2.py", "tests/cluster/test_exercise3.py",
+             "tests/cluster/test_mariadb.py", "tests/site/test_placement.py",
+             "tests/site/test_ocf_agent.py", "tests/notebooks/test_notebooks.py",
+             "tests/cluster/test_site_blocks.py")
+
+
+def ran_files(keys: dict) -> set[str]:
+    """Every command line of the scripts and notebooks that ran as they are now."""
+    commands = set()
+    for key in keys:
+        path, _, digest = key.partition("@")
+        if digest and (ROOT / path).exists() and pagecommands.file_key(ROOT / path) == key:
+            commands |= pagecommands.file_commands(ROOT / path)
+    return commands
+
+
+def proof(block: Block, command: str, record: dict) -> str | None:
+    """How a command of a block is proven, or None."""
+    executed, vagrant = pagecommands.EXECUTED, record["entries"]
+    if block.not_run:
+        return "marcado"
+    if block.vagrant_nodes:
+        return "Vagrant" if block.digest in vagrant else None
+    if block.origin:
+        key = pagecommands.file_key(ROOT / block.origin)
+        on_nslab, on_vagrant = key in executed, key in vagrant
+        labs = {pagecommands.section_lab(block.origin, s) for s in block.sections
+                } if block.origin.startswith("labs/solutions/") else {None}
+        if ("vagrant" in labs and not on_vagrant) or ("nslab" in labs and not on_nslab):
+            return None
+        if "vagrant" in labs:
+            return "Vagrant"
+        return "executado" if on_nslab else "Vagrant" if on_vagrant else None
+    if block.source.endswith(".ipynb") and not block.notebook_host:
+        key = pagecommands.file_key(ROOT / block.source)
+        on_nslab, on_vagrant = key in executed, key in vagrant
+        if block.lab == "vagrant":
+            return "Vagrant" if on_vagrant else None
+        if block.lab == "nslab":
+            return "executado" if on_nslab else None
+        return "executado" if on_nslab else "Vagrant" if on_vagrant else None
+    if block.digest in executed or "cmd:" + command in executed or command in ran_files(executed):
+        return "executado"
+    if pcs_f_accepts(command):
+        return "pcs -f"
+    if block.digest in vagrant or "cmd:" + command in vagrant or command in ran_files(vagrant):
+        return "Vagrant"
+    return None
+
+
+def units(block: Block) -> list[str]:
+    """What the tally counts: commands; an agent's code shown on a page counts once."""
+    if block.origin and block.origin.startswith(AGENT_CODE):
+        return [f"(código de {block.origin})"]
+    return block.commands()
+
+
+@pytest.mark.proof_tally
+def test_every_command_is_proven(request: pytest.FixtureRequest):
+    collected = {str(item.path.relative_to(ROOT)) for item in request.session.items}
+    missing = [p for p in PRODUCERS if p not in collected]
+    if missing:
+        pytest.skip("a contagem precisa dos testes que rodam os blocos: " + ", ".join(missing))
+    record = pagecommands.load_record()
+    tally: dict[str, int] = {"executado": 0, "pcs -f": 0, "Vagrant": 0, "marcado": 0}
+    unproven = []
+    for block in pagecommands.site_blocks():
+        for command in units(block):
+            how = proof(block, command, record)
+            if how is None:
+                unproven.append(f"{block.where}: {command}")
+            else:
+                tally[how] += 1
+    total = sum(tally.values()) + len(unproven)
+    print(f"\n{total} comandos no site e nos cadernos: " + ", ".join(
+        f"{how} {n}" for how, n in tally.items()) + f", sem prova {len(unproven)}")
+    assert not unproven, (
+        "comandos que nenhum teste roda, que o make e2e não registrou (labs/e2e-record.json) "
+        "e que a página não marca como não executados:\n" + "\n".join(unproven))
