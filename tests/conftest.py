@@ -117,6 +117,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("proof_tally") is not None)
 
 
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The tally of tests/site/test_commands.py, shown even when every test passed."""
+    if pagecommands.TALLY:
+        terminalreporter.write_sep("-", "prova dos comandos do site")
+        terminalreporter.write_line(pagecommands.TALLY[-1])
+
+
 @pytest.fixture(scope="session")
 def lab() -> Lab:
     started = start_lab(TEST_LAB, TEST_SUBNET)

@@ -221,6 +221,7 @@ def site_blocks() -> list[Block]:
 
 # --- what the tests executed in this session -------------------------------------------
 EXECUTED: dict[str, str] = {}   # key -> which test ran it
+TALLY: list[str] = []            # the tally line, for the end of the pytest output
 
 
 def record_executed(key: str, by: str) -> None:

@@ -181,8 +181,10 @@ def test_every_command_is_proven(request: pytest.FixtureRequest):
             else:
                 tally[how] += 1
     total = sum(tally.values()) + len(unproven)
-    print(f"\n{total} comandos no site e nos cadernos: " + ", ".join(
-        f"{how} {n}" for how, n in tally.items()) + f", sem prova {len(unproven)}")
+    line = f"{total} comandos no site e nos cadernos: " + ", ".join(
+        f"{how} {n}" for how, n in tally.items()) + f", sem prova {len(unproven)}"
+    pagecommands.TALLY.append(line)
+    print("\n" + line)
     assert not unproven, (
         "comandos que nenhum teste roda, que o make e2e não registrou (labs/e2e-record.json) "
         "e que a página não marca como não executados:\n" + "\n".join(unproven))
