@@ -251,7 +251,8 @@ if has_snapshot; then
     stage "labcheck reset --snapshot" 0 snapshot_reset
   done
   # The lessons' blocks that run on the Vagrant lab, each page on the fresh lab.
-  for page in ${PAGES-$(cd "$REPO" && grep -rl -- '<!-- vagrant:' docs | sort)}; do
+  # (a mark is a line of its own: the contributor notes quote one inside a table)
+  for page in ${PAGES-$(cd "$REPO" && grep -rlE -- '^\s*<!-- vagrant: [a-z0-9 ]+ -->\s*$' docs | sort)}; do
     stage "página ${page##*/}" 0 run_page "$page"
     stage "labcheck reset --snapshot" 0 snapshot_reset
   done
