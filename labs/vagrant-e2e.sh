@@ -166,8 +166,10 @@ failover_exercise1() {  # exercise 1, step 7, with the page's own commands
     [[ $attempt == 3 ]] && return 1
     sleep 30
   done
-  (cd "$VAGRANT_DIR" && vagrant up node2) || return 1
+  # as the page (in vagrant/) and notebook 1 (from labs/notebooks) write it
+  (cd "$REPO/labs/notebooks" && cd ../../vagrant && vagrant up node2) || return 1
   record_cmd "vagrant up node2"
+  record_cmd "cd ../../vagrant && vagrant up node2"
   wait_on_node1 900 "node2 online de novo" "crm_mon -1 | grep -q 'Online: \\[ node1 node2 \\]'" || return 1
   on_node1 "crm_resource --wait --timeout=600; crm_mon -1 -r"
   on_node1 "crm_resource --locate -r vm1" | grep -q 'node1' || { echo "vm1 não ficou em node1"; return 1; }

@@ -79,9 +79,10 @@ def _balanced(line: str) -> bool:
     return True
 
 
-def shell_commands(text: str) -> list[str]:
-    """Logical command lines: continuations and multi-line quotes joined, comments and
-    heredoc bodies left out."""
+def shell_commands(text: str, heredoc_bodies: bool = False) -> list[str]:
+    """Logical command lines: continuations and multi-line quotes joined, comments left
+    out, and heredoc bodies too unless they are scripts another shell runs (the solutions'
+    `on node1 <<'SH'`)."""
     commands, lines, i = [], text.splitlines(), 0
     while i < len(lines):
         line = lines[i]
@@ -93,7 +94,7 @@ def shell_commands(text: str) -> list[str]:
         if not stripped or stripped.startswith("#"):
             continue
         heredoc = _HEREDOC.search(stripped)
-        if heredoc:
+        if heredoc and not heredoc_bodies:
             while i < len(lines) and lines[i].strip() != heredoc.group("word"):
                 i += 1
             i += 1
@@ -105,7 +106,7 @@ def file_commands(path: Path) -> set[str]:
     """The command lines of a script, or of a notebook's cells, as shell_commands sees them."""
     if path.suffix == ".ipynb":
         return {c for b in notebook_blocks(path) for c in b.commands()}
-    return set(shell_commands(path.read_text(encoding="utf-8")))
+    return set(shell_commands(path.read_text(encoding="utf-8"), heredoc_bodies=True))
 
 
 def snippet_text(path: str, section: str | None) -> str:
