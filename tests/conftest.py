@@ -83,10 +83,10 @@ class Lab:
     def solve(self, exercise: str) -> None:
         """Run the reference solution labs/solutions/EXERCISE.sh on this lab."""
         env = {**os.environ, "LAB_KIND": "nslab", "NSLAB_NAME": self.name}
-        run = subprocess.run(["bash", str(ROOT / "labs" / "solutions" / f"{exercise}.sh")],
+        script = ROOT / "labs" / "solutions" / f"{exercise}.sh"
+        run = subprocess.run(["bash", str(script)],
                              env=env, capture_output=True, text=True, timeout=300)
         assert run.returncode == 0, run.stdout + run.stderr
-        script = ROOT / "labs" / "solutions" / f"{exercise}.sh"
         pagecommands.record_executed(pagecommands.file_key(script), "Lab.solve (nslab)")
 
     def cib_epoch(self) -> tuple[str, str]:

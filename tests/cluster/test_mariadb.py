@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, TEST_LAB, Lab
-from tests.site.pagecommands import record_block
+from tests.site.pagecommands import page_block, record_executed
 
 PAGE = ROOT / "docs" / "licoes" / "7.3-integracoes" / "bancos-de-dados.md"
 DATADIR = Path(f"/var/lib/mysql-labcheck-{TEST_LAB}")
@@ -29,11 +29,12 @@ def page_text() -> str:
     return PAGE.read_text(encoding="utf-8")
 
 
-def bash_block(containing: str) -> str:
-    blocks = re.findall(r"^```bash\n(.*?)^```", page_text(), re.MULTILINE | re.DOTALL)
-    found = [b for b in blocks if containing in b]
-    assert len(found) == 1, f"{len(found)} blocos bash com {containing!r} na página"
-    return found[0]
+def run_page_block(lab: Lab, node: str, containing: str) -> str:
+    """The page's block with that text, run on a node of the lab; the tally counts it."""
+    block = page_block(PAGE, containing)
+    lab.sh(node, "set -e\n" + for_lab(lab, block.text))
+    record_executed(block.digest, "test_mariadb")
+    return block.text
 
 
 def for_lab(lab: Lab, text: str) -> str:
@@ -59,10 +60,9 @@ def mariadb_installed():
 
 def test_group_answers_on_the_vip_and_fails_over_with_its_data(clean_lab: Lab):
     shutil.rmtree(DATADIR, ignore_errors=True)
-    setup = bash_block("mariadb-install-db")
+    setup = page_block(PAGE, "mariadb-install-db").text
     assert "crm_resource --wait --timeout=180s" in setup
-    clean_lab.sh("node1", "set -e\n" + for_lab(clean_lab, setup))
-    record_block(PAGE, setup, "test_mariadb")
+    run_page_block(clean_lab, "node1", "mariadb-install-db")
     try:
         status = clean_lab.sh("node1", "pcs status resources").stdout
         active = running_on(clean_lab)
@@ -75,13 +75,12 @@ def test_group_answers_on_the_vip_and_fails_over_with_its_data(clean_lab: Lab):
         # the monitor queries the server: OCF_CHECK_LEVEL is on the monitor operation
         assert "OCF_CHECK_LEVEL=10" in clean_lab.sh("node1", "pcs resource config db-mysql").stdout
 
-        clean_lab.sh(active, for_lab(clean_lab, bash_block("CREATE USER app@")))
-        record_block(PAGE, bash_block("CREATE USER app@"), "test_mariadb")
+        run_page_block(clean_lab, active, "CREATE USER app@")
         assert QUERY in page_text()
         query = for_lab(clean_lab, QUERY)
         before = clean_lab.sh(other, query).stdout.split()
         assert before == ["@@hostname", "item", active, "teclado"], before
-        record_block(PAGE, QUERY, "test_mariadb")
+        record_executed(page_block(PAGE, QUERY).digest, "test_mariadb")
 
         clean_lab.sh("node1", f"pcs node standby {active} && crm_resource --wait --timeout=180s")
         assert running_on(clean_lab) == other
@@ -105,7 +104,7 @@ def test_group_answers_on_the_vip_and_fails_over_with_its_data(clean_lab: Lab):
 
 def test_promotable_clone_commands_are_accepted_by_pcs(clean_lab: Lab):
     """Replication is not run on this lab (the page says so); pcs checks the commands."""
-    block = bash_block("replication_user=replicador")
+    block = page_block(PAGE, "replication_user=replicador").text
     cib = "/var/lib/pacemaker/mariadb-promotable.xml"  # private to node1
     script = "set -e\ncibadmin -Q > {}\n{}".format(
         cib, for_lab(clean_lab, block).replace("pcs ", f"pcs -f {cib} "))

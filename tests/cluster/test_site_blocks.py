@@ -26,9 +26,7 @@ PATH = f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}
 
 
 def block(page: str, containing: str) -> pagecommands.Block:
-    found = [b for b in pagecommands.page_blocks(DOCS / page) if containing in b.text]
-    assert len(found) == 1, f"{page}: {len(found)} blocos bash com {containing!r}"
-    return found[0]
+    return pagecommands.page_block(DOCS / page, containing)
 
 
 def for_lab(lab: Lab, command: str) -> str:

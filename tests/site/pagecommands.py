@@ -15,7 +15,8 @@ Blocks that `make e2e` runs carry an HTML comment right above the fence, invisib
 site: `<!-- vagrant: node1 node2 -->` (the nodes it runs on, in that order).
 
 This module is also what make e2e calls to run those blocks:
-`python -m tests.site.pagecommands vagrant PAGE --ssh-config FILE`.
+`python -m tests.site.pagecommands vagrant PAGE --ssh-config-dir DIR` (DIR holds
+`ssh-config.NODE`, from `vagrant ssh-config NODE`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import shlex
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +58,7 @@ class Block:
     vagrant_nodes: tuple[str, ...] = ()
     not_run: str | None = None  # the page's reason, from the fence title
     lab: str | None = None      # notebook cells: "vagrant" / "nslab" / None (both)
-    notebook_host: tuple[str, ...] = field(default=())  # "# !cmd" lines: run on the host
+    on_host: bool = False       # a notebook's "# !cmd" lines: run on the student's machine
 
     @property
     def digest(self) -> str:
@@ -209,7 +210,7 @@ def notebook_blocks(notebook: Path) -> list[Block]:
         else:
             host = tuple(m.group(1) for m in re.finditer(r"^#\s*!(.+)$", text, re.MULTILINE))
             if host:
-                blocks.append(Block(source, number, "\n".join(host), notebook_host=host))
+                blocks.append(Block(source, number, "\n".join(host), on_host=True))
     return blocks
 
 
@@ -230,12 +231,11 @@ def record_executed(key: str, by: str) -> None:
     EXECUTED.setdefault(key, by)
 
 
-def record_block(page: Path, text: str, by: str) -> None:
-    """A test ran this block of the page as the page shows it."""
-    wanted = text.strip("\n")
-    found = [b for b in page_blocks(page) if b.text.strip("\n") == wanted]
-    assert found, f"{page}: nenhum bloco bash com este texto:\n{text}"
-    record_executed(found[0].digest, by)
+def page_block(page: Path, containing: str) -> Block:
+    """The one bash block of a page that contains a text (tests pick blocks this way)."""
+    found = [b for b in page_blocks(page) if containing in b.text]
+    assert len(found) == 1, f"{page}: {len(found)} blocos bash com {containing!r}"
+    return found[0]
 
 
 def file_key(path: Path) -> str:
@@ -272,10 +272,10 @@ def run_on_vagrant(page: Path, ssh_config_dir: Path) -> int:
         print(f"{page}: nenhum bloco marcado com <!-- vagrant: ... -->", file=sys.stderr)
         return 2
     for block in blocks:
+        started = time.monotonic()
         for node in block.vagrant_nodes:
             config = ssh_config_dir / f"ssh-config.{node}"
             print(f"==> {block.where} em {node}\n{block.text}", flush=True)
-            started = time.monotonic()
             run = subprocess.run(["ssh", "-F", str(config), "-o", "LogLevel=ERROR", node,
                                   "sudo", "bash", "-euo", "pipefail", "-s"],
                                  input=block.text, text=True, timeout=1800)

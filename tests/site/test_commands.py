@@ -15,6 +15,7 @@ import re
 import shlex
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -123,36 +124,52 @@ def ran_files(keys: dict) -> set[str]:
     return commands
 
 
-def proof(block: Block, command: str, record: dict) -> str | None:
+@dataclass(frozen=True)
+class Evidence:
+    """What ran: in this session on the namespace lab, and in make e2e's record."""
+
+    executed: dict[str, str]
+    vagrant: dict[str, dict]
+    executed_lines: set[str]  # command lines of the scripts and notebooks each one ran
+    vagrant_lines: set[str]
+
+    @classmethod
+    def gather(cls, record: dict) -> Evidence:
+        executed, vagrant = pagecommands.EXECUTED, record["entries"]
+        return cls(executed, vagrant, ran_files(executed), ran_files(vagrant))
+
+
+def file_proof(path: str, labs: set[str | None], evidence: Evidence) -> str | None:
+    """A block that is part of a script or notebook: the file ran as it is now on the lab
+    each part needs ("vagrant", "nslab"; None: either)."""
+    key = pagecommands.file_key(ROOT / path)
+    on_nslab, on_vagrant = key in evidence.executed, key in evidence.vagrant
+    if ("vagrant" in labs and not on_vagrant) or ("nslab" in labs and not on_nslab):
+        return None
+    if "vagrant" in labs:
+        return "Vagrant"
+    return "executado" if on_nslab else "Vagrant" if on_vagrant else None
+
+
+def proof(block: Block, command: str, evidence: Evidence) -> str | None:
     """How a command of a block is proven, or None."""
-    executed, vagrant = pagecommands.EXECUTED, record["entries"]
     if block.not_run:
         return "marcado"
     if block.vagrant_nodes:
-        return "Vagrant" if block.digest in vagrant else None
+        return "Vagrant" if block.digest in evidence.vagrant else None
     if block.origin:
-        key = pagecommands.file_key(ROOT / block.origin)
-        on_nslab, on_vagrant = key in executed, key in vagrant
         labs = {pagecommands.section_lab(block.origin, s) for s in block.sections
                 } if block.origin.startswith("labs/solutions/") else {None}
-        if ("vagrant" in labs and not on_vagrant) or ("nslab" in labs and not on_nslab):
-            return None
-        if "vagrant" in labs:
-            return "Vagrant"
-        return "executado" if on_nslab else "Vagrant" if on_vagrant else None
-    if block.source.endswith(".ipynb") and not block.notebook_host:
-        key = pagecommands.file_key(ROOT / block.source)
-        on_nslab, on_vagrant = key in executed, key in vagrant
-        if block.lab == "vagrant":
-            return "Vagrant" if on_vagrant else None
-        if block.lab == "nslab":
-            return "executado" if on_nslab else None
-        return "executado" if on_nslab else "Vagrant" if on_vagrant else None
-    if block.digest in executed or "cmd:" + command in executed or command in ran_files(executed):
+        return file_proof(block.origin, labs, evidence)
+    if block.source.endswith(".ipynb") and not block.on_host:
+        return file_proof(block.source, {block.lab}, evidence)
+    if (block.digest in evidence.executed or "cmd:" + command in evidence.executed
+            or command in evidence.executed_lines):
         return "executado"
     if pcs_f_accepts(command):
         return "pcs -f"
-    if block.digest in vagrant or "cmd:" + command in vagrant or command in ran_files(vagrant):
+    if (block.digest in evidence.vagrant or "cmd:" + command in evidence.vagrant
+            or command in evidence.vagrant_lines):
         return "Vagrant"
     return None
 
@@ -170,12 +187,12 @@ def test_every_command_is_proven(request: pytest.FixtureRequest):
     missing = [p for p in PRODUCERS if p not in collected]
     if missing:
         pytest.skip("a contagem precisa dos testes que rodam os blocos: " + ", ".join(missing))
-    record = pagecommands.load_record()
+    evidence = Evidence.gather(pagecommands.load_record())
     tally: dict[str, int] = {"executado": 0, "pcs -f": 0, "Vagrant": 0, "marcado": 0}
     unproven = []
     for block in pagecommands.site_blocks():
         for command in units(block):
-            how = proof(block, command, record)
+            how = proof(block, command, evidence)
             if how is None:
                 unproven.append(f"{block.where}: {command}")
             else:
