@@ -214,7 +214,9 @@ if [[ ${REUSE_LAB:-0} == 1 ]]; then
   echo "REUSE_LAB=1: sem build nem vagrant up; uso o laboratório que já está no ar"
 else
   stage "box (build.sh)" 0 build_box || exit 1
-  if (cd "$VAGRANT_DIR" && vagrant status 2>/dev/null | grep -q 'running (libvirt)'); then
+  # Any machine of an older lab, running or not (after a reboot of this host they are
+  # shut off), or `vagrant up` would boot it on the old box.
+  if (cd "$VAGRANT_DIR" && vagrant status 2>/dev/null | grep -Eq '(running|shutoff|paused|suspended) \(libvirt\)'); then
     stage "vagrant destroy (lab antigo)" 0 vagrant_destroy
   fi
   stage "vagrant up (driver $LAB_DRIVER)" 0 vagrant_up || exit 1

@@ -35,10 +35,12 @@ HA_PKGS=(pacemaker pacemaker-cli-utils pcs corosync resource-agents fence-agents
          qemu-system-x86 qemu-utils netcat-openbsd
          nfs-kernel-server nfs-common
          busybox-static cpio
-         iputils-ping less vim-tiny nano procps psmisc rsync curl bash-completion)
+         iputils-ping less vim-tiny nano procps psmisc rsync curl bash-completion
+         libxml2-utils)  # ocf-tester validates meta-data with xmllint (exercise 4)
 # Kept in the box's local apt repository (/srv/lab/debs), NOT installed: the students
 # install them offline in the exercises. node3 also re-installs pcs from there.
-OFFLINE_PKGS=(pacemaker-remote postgresql postgresql-client)
+# Exercise 5 installs apache2 and haproxy.
+OFFLINE_PKGS=(pacemaker-remote postgresql postgresql-client apache2 haproxy)
 OFFLINE_ALSO=(pcs corosync pacemaker pacemaker-cli-utils resource-agents)
 
 log() { printf '[build %s] %s\n' "$(date +%T)" "$*" >&2; }
@@ -117,8 +119,8 @@ sed 's/^deb /# deb /' -i "$ROOTFS/etc/apt/sources.list"
 sed -i '1i # Sem Internet no laboratório: os pacotes dos exercícios estão em /srv/lab/debs.\n# Com Internet, descomente as linhas abaixo e rode apt-get update.' "$ROOTFS/etc/apt/sources.list"
 rm -rf "$ROOTFS/var/lib/apt/lists/"*
 in_root apt-get update -q >>"$WORK/apt.log" 2>&1
-in_root apt-get install -s pacemaker-remote postgresql >/dev/null \
-  || { echo "build.sh: o repositório local não resolve pacemaker-remote/postgresql" >&2; exit 1; }
+in_root apt-get install -s pacemaker-remote postgresql apache2 haproxy >/dev/null \
+  || { echo "build.sh: o repositório local não resolve pacemaker-remote/postgresql/apache2/haproxy" >&2; exit 1; }
 
 # 4. Configuration.
 log "configure"
@@ -261,7 +263,9 @@ cat >"$ROOTFS/srv/lab/vm1.xml" <<'XML'
 XML
 cat >"$ROOTFS/srv/lab/README" <<'TXT'
 Arquivos do laboratório labcheck (módulo 07):
-  debs/           repositório apt local (apt-get install pacemaker-remote / postgresql sem Internet)
+  debs/           repositório apt local (apt-get install pacemaker-remote / postgresql /
+                  apache2 / haproxy sem Internet)
+  agents/labapp   o agente OCF do curso (lição 7.3.4 e exercício 4), posto pelo Vagrantfile
   vm1.xml         domínio libvirt da VM de teste do exercício 1 (copie para /etc/pacemaker/vm1.xml)
   vm1-vmlinuz, vm1-initrd.img   kernel e initramfs da VM de teste
 TXT
