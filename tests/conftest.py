@@ -138,10 +138,14 @@ def clean_lab(lab: Lab) -> Lab:
     return lab
 
 
+AGENT_ON_NODE = "/usr/lib/ocf/resource.d/labcheck/labapp"
+
+
 @pytest.fixture(scope="session")
 def course_agent() -> Path:
-    """The custom OCF agent of lesson 7.3.4, installed where the lesson says. The namespace
-    lab's nodes share this machine's /usr, so it is installed on every node at once."""
+    """The custom OCF agent of lesson 7.3.4, on this machine, for `pcs -f` to read its
+    meta-data. (The namespace lab's nodes have their own agent directory: see
+    `install_course_agent`.)"""
     agent_dir = Path("/usr/lib/ocf/resource.d/labcheck")
     agent = agent_dir / "labapp"
     # Remove only what this run put there (another test run may share the machine).
@@ -153,3 +157,9 @@ def course_agent() -> Path:
         agent.unlink(missing_ok=True)
     if created_dir:
         shutil.rmtree(agent_dir, ignore_errors=True)
+
+
+def install_course_agent(lab: Lab, nodes: tuple[str, ...] = ("node1", "node2")) -> None:
+    """As lesson 7.3.4 does it, on each node: the lab leaves the agent in /srv/lab/agents."""
+    for node in nodes:
+        lab.sh(node, f"install -D -m 0755 /srv/lab/agents/labapp {AGENT_ON_NODE}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import urllib.request
 
-from tests.conftest import Lab
+from tests.conftest import Lab, install_course_agent
 
 
 def answers(url: str) -> bool:
@@ -16,7 +16,8 @@ def answers(url: str) -> bool:
         return False
 
 
-def test_labapp_group_starts_fails_over_and_recovers(clean_lab: Lab, course_agent):
+def test_labapp_group_starts_fails_over_and_recovers(clean_lab: Lab):
+    install_course_agent(clean_lab)
     vip = f"{clean_lab.subnet}.103"
     clean_lab.sh("node1", f"""
 pcs resource create app_vip ocf:heartbeat:IPaddr2 ip={vip} cidr_netmask=24 \\

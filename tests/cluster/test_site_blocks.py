@@ -133,10 +133,14 @@ def test_the_postgresql_vip_answers_as_the_lesson_says(lab: Lab):
     assert "accepting connections" in ready
 
 
-def test_the_agent_lesson_installs_and_calls_the_agent(lab: Lab, course_agent: Path):
-    """Lesson 7.3.4: install the agent where the lesson says (the namespace nodes share this
-    machine's /usr) and call one action by hand."""
-    run_block(lab, block("licoes/7.3-integracoes/agentes-ocf.md", "install -m 0755 labs/agents"))
+def test_the_agent_lesson_installs_and_calls_the_agent(lab: Lab):
+    """Lesson 7.3.4: install the agent on each node as the lesson says, and call one action
+    by hand."""
+    lab.nslab("reset")
+    install = block("licoes/7.3-integracoes/agentes-ocf.md", "install -D -m 0755 /srv/lab")
+    for node in ("node1", "node2"):
+        described = run_block(lab, install, node=node)
+        assert "ocf:labcheck:labapp - " in described[-1]
     [monitor] = run_block(lab, block("licoes/7.3-integracoes/agentes-ocf.md",
-                                     'monitor; echo "código: $?"'))
+                                     'monitor; echo "código: $?"'), node="node1")
     assert "código: 7" in monitor  # OCF_NOT_RUNNING: nothing listens on 8080 for it
