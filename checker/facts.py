@@ -40,6 +40,35 @@ class PgProbe:
     detail: str
 
 
+@dataclass(frozen=True)
+class CustomAgent:
+    """One agent found under /usr/lib/ocf/resource.d/<provider>/ on a node (ocf_agents)."""
+
+    provider: str
+    name: str
+    executable: bool
+    sha256: str
+    metadata: str = ""  # what `crm_resource --show-metadata` printed
+    metadata_rc: int | None = None  # None: not run (not executable) or its output was cut
+
+    @property
+    def agent(self) -> str:
+        return f"ocf:{self.provider}:{self.name}"
+
+
+@dataclass(frozen=True)
+class HaproxyServer:
+    backend: str
+    server: str
+    status: str  # "UP", "DOWN", "MAINT", "no check"...
+
+
+@dataclass(frozen=True)
+class WebDaemons:
+    running: frozenset[str]  # process names in this node's namespace: haproxy, apache2
+    units: dict[str, tuple[str, str]]  # systemd unit -> (is-enabled, is-active)
+
+
 @dataclass
 class NodeFacts:
     host: Host
@@ -113,6 +142,24 @@ class NodeFacts:
         out = self.output("pg_vip")
         return parse_pg_probes(out.text) if out else []
 
+    def custom_agents(self) -> list[CustomAgent]:
+        out = self.output("ocf_agents")
+        return parse_custom_agents(out.text) if out else []
+
+    def web_answers(self) -> dict[str, str]:
+        """Virtual IP -> HTTP status code its page gave from this node ("000": no answer)."""
+        out = self.output("web_vip")
+        return parse_web_answers(out.text) if out else {}
+
+    def haproxy_servers(self) -> list[HaproxyServer] | None:
+        """Back-end servers on HAProxy's statistics page, or None when it did not answer."""
+        out = self.output("haproxy_stats")
+        return parse_haproxy_csv(out.text) if out else None
+
+    def web_daemons(self) -> WebDaemons | None:
+        out = self.output("web_daemons")
+        return parse_web_daemons(out.text) if out else None
+
 
 @dataclass
 class LabFacts:
@@ -177,3 +224,85 @@ def parse_pg_probes(text: str) -> list[PgProbe]:
         if len(parts) >= 2 and parts[1].isascii() and parts[1].isdigit():
             results.append(PgProbe(parts[0], parts[1] == "0", "\t".join(parts[2:]).strip()))
     return results
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_AGENT_NAME = re.compile(r"[A-Za-z0-9_.+-]{1,64}")
+_RC_LINE = re.compile(r"@rc ([0-9]{1,3})")
+
+
+def parse_custom_agents(text: str) -> list[CustomAgent]:
+    """`agent\tPROVIDER\tNAME\tx|-\tSHA256` lines, each followed by its meta-data as
+    '|'-prefixed lines ending in '|@rc N'. Anything else is ignored."""
+    agents: list[CustomAgent] = []
+    metadata: list[str] = []
+    rc: int | None = None
+
+    def close() -> None:
+        if agents:
+            last = agents[-1]
+            agents[-1] = CustomAgent(last.provider, last.name, last.executable, last.sha256,
+                                     "\n".join(metadata).strip(), rc)
+
+    for line in text.splitlines():
+        if line.startswith("|"):
+            if not agents:
+                continue
+            body = line[1:]
+            match = _RC_LINE.fullmatch(body)
+            if match:
+                rc = int(match.group(1))
+            else:
+                metadata.append(body)
+            continue
+        parts = line.split("\t")
+        if (parts[0] == "agent" and len(parts) == 5 and _AGENT_NAME.fullmatch(parts[1])
+                and _AGENT_NAME.fullmatch(parts[2]) and parts[3] in {"x", "-"}):
+            close()
+            metadata, rc = [], None
+            sha = parts[4].strip()
+            agents.append(CustomAgent(parts[1], parts[2], parts[3] == "x",
+                                      sha if _SHA256.fullmatch(sha) else ""))
+    close()
+    return agents
+
+
+def parse_web_answers(text: str) -> dict[str, str]:
+    answers = {}
+    for line in text.splitlines():
+        parts = line.split("\t")
+        if len(parts) == 2 and re.fullmatch(r"[0-9.]{7,15}", parts[0]):
+            code = parts[1].strip()
+            answers[parts[0]] = code if re.fullmatch(r"[0-9]{3}", code) else "000"
+    return answers
+
+
+def parse_haproxy_csv(text: str) -> list[HaproxyServer] | None:
+    """Servers (not FRONTEND/BACKEND rows) of HAProxy's `stats;csv` page."""
+    lines = text.splitlines()
+    if not lines or not lines[0].startswith("# pxname,svname,"):
+        return None
+    header = lines[0][2:].split(",")
+    try:
+        status_at = header.index("status")
+    except ValueError:
+        return None
+    servers = []
+    for line in lines[1:]:
+        fields = line.split(",")
+        if len(fields) <= status_at or fields[1] in {"FRONTEND", "BACKEND"}:
+            continue
+        servers.append(HaproxyServer(fields[0], fields[1], fields[status_at]))
+    return servers
+
+
+def parse_web_daemons(text: str) -> WebDaemons:
+    running: set[str] = set()
+    units: dict[str, tuple[str, str]] = {}
+    for line in text.splitlines():
+        parts = line.split("\t")
+        if parts[0] == "unit" and len(parts) == 4:
+            units[parts[1]] = (parts[2].strip(), parts[3].strip())
+        elif line.strip() in {"haproxy", "apache2", "httpd"}:
+            running.add(line.strip())
+    return WebDaemons(frozenset(running), units)

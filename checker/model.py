@@ -71,6 +71,7 @@ class Operation:
     interval_ms: int | None
     raw_interval: str
     role: str | None = None
+    timeout: str | None = None  # as written in the CIB ("20s"), None when not set
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,9 @@ class Primitive:
             for op in self.operations
             if op.name == "monitor" and op.interval_ms
         ]
+
+    def recurring_monitors(self) -> list[Operation]:
+        return [op for op in self.operations if op.name == "monitor" and op.interval_ms]
 
 
 @dataclass(frozen=True)
@@ -139,10 +143,26 @@ class HistoryOp:
     call_id: int
     interval_ms: int
     last_change: int
+    exit_reason: str = ""
 
     @property
     def succeeded(self) -> bool:
         return self.rc == 0 and self.op_status == 0
+
+    @property
+    def is_probe(self) -> bool:
+        """A one-time monitor (interval 0): Pacemaker asking "is it running here?"."""
+        return self.operation == "monitor" and self.interval_ms == 0
+
+
+@dataclass(frozen=True)
+class FailCount:
+    """fail-count-<resource>#<operation>_<interval> of one node (status section)."""
+
+    resource: str
+    operation: str  # "monitor_10000", "start_0"
+    node: str
+    count: int
 
 
 @dataclass
@@ -155,6 +175,30 @@ class Cib:
     clones: dict[str, Clone]
     locations: tuple[LocationConstraint, ...]
     history: tuple[HistoryOp, ...] = field(default=())
+    fail_counts: tuple[FailCount, ...] = field(default=())
+    resource_defaults: dict[str, str] = field(default_factory=dict)  # rsc_defaults meta
+
+    def history_of(self, resource: str) -> list[HistoryOp]:
+        return [op for op in self.history if op.resource == resource]
+
+    def fail_count(self, resource: str) -> int:
+        return sum(f.count for f in self.fail_counts if f.resource == resource)
+
+    def meta_of(self, primitive: Primitive) -> dict[str, str]:
+        """The meta attributes that apply: rsc_defaults, then its parents', then its own."""
+        meta = dict(self.resource_defaults)
+        chain: list[dict[str, str]] = []
+        parent = primitive.parent
+        while parent:
+            holder = self.groups.get(parent) or self.clones.get(parent)
+            if holder is None:
+                break
+            chain.append(holder.meta)
+            parent = holder.parent if isinstance(holder, Group) else None
+        for parent_meta in reversed(chain):
+            meta.update(parent_meta)
+        meta.update(primitive.meta)
+        return meta
 
     def primitives_of(self, agent: str) -> list[Primitive]:
         wanted = agent.lower()
@@ -182,6 +226,19 @@ class Cib:
 MAX_XML_ELEMENTS = 200_000
 MAX_XML_DEPTH = 64
 _XML_CHUNK = 1 << 20
+
+
+# An agent's meta-data may carry its grammar inline (<!DOCTYPE resource-agent [...]>, for
+# ocf-tester's xmllint --valid) or name ra-api-1.dtd; without entities it says nothing a
+# parser needs, so it is cut out before parsing.
+_DOCTYPE = re.compile(r"<!DOCTYPE\s[^\[>]*(?:\[[^\]]*\])?\s*>")
+
+
+def parse_xml(text: str, what: str, allow_doctype: bool = False) -> ET.Element:
+    """Bounded parse of a node's XML; `allow_doctype` drops a DOCTYPE that declares no entity."""
+    if allow_doctype and "<!ENTITY" not in text:
+        text = _DOCTYPE.sub("", text, count=1)
+    return _parse_xml(text, what)
 
 
 def _parse_xml(text: str, what: str) -> ET.Element:
@@ -233,6 +290,7 @@ def _primitive(element: ET.Element, parent: str | None) -> Primitive:
             interval_ms=parse_interval_ms(op.get("interval", "0")),
             raw_interval=op.get("interval", "0"),
             role=op.get("role"),
+            timeout=op.get("timeout"),
         )
         for op in element.findall("operations/op")
     )
@@ -310,6 +368,8 @@ def parse_cib(text: str, what: str = "CIB") -> Cib:
         clones=clones,
         locations=locations,
         history=_history(root.find("status")),
+        fail_counts=_fail_counts(root.find("status")),
+        resource_defaults=_nvpairs(config, "rsc_defaults/meta_attributes"),
     )
 
 
@@ -337,9 +397,27 @@ def _history(status: ET.Element | None) -> tuple[HistoryOp, ...]:
                         call_id=_int(op.get("call-id"), -1),
                         interval_ms=_int(op.get("interval")),
                         last_change=_int(op.get("last-rc-change")),
+                        exit_reason=op.get("exit-reason", ""),
                     )
                 )
     return tuple(ops)
+
+
+_FAIL_COUNT = re.compile(r"^fail-count-(.+)#([A-Za-z_-]+_[0-9]{1,12})$")
+
+
+def _fail_counts(status: ET.Element | None) -> tuple[FailCount, ...]:
+    if status is None:
+        return ()
+    counts: list[FailCount] = []
+    for node_state in status.findall("node_state"):
+        node = node_state.get("uname", "")
+        for nv in node_state.findall("transient_attributes/instance_attributes/nvpair"):
+            match = _FAIL_COUNT.match(nv.get("name", ""))
+            if match:
+                count = max(0, min(INFINITY, parse_score(nv.get("value"))))
+                counts.append(FailCount(match.group(1), match.group(2), node, count))
+    return tuple(counts)
 
 
 # ---------------------------------------------------------------- crm_mon status

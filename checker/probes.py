@@ -25,8 +25,22 @@ READ_ONLY_PROGRAMS = frozenset(
         "test", "cibadmin", "crm_mon", "pidof", "cat", "sha256sum", "stat", "virsh",
         "systemctl", "ls", "pg_isready", "ssh", "sed", "printf", "head", "tail", "echo",
         "readlink", "true", "grep",
+        # `timeout` only ever runs a program of this list; crm_resource only with
+        # --show-metadata (it runs the agent's meta-data action, as Pacemaker does); curl
+        # only GETs pages.
+        "timeout", "crm_resource", "curl", "sort",
     }
 )
+
+# Providers whose agents come from packages (resource-agents, pacemaker, ...): the ones a
+# student writes live under any other name (labcheck in the course).
+PACKAGED_PROVIDERS = ("heartbeat", "pacemaker", "redhat", "linbit", "openstack", "percona",
+                      "seapath")
+# At most this many custom agents are read per node, each meta-data up to 64 KiB.
+MAX_CUSTOM_AGENTS = 20
+MAX_METADATA_BYTES = 65536
+# The exercise 5 lab: HAProxy's statistics page, as the exercise prescribes it.
+HAPROXY_STATS_URL = "http://127.0.0.1:8404/stats;csv"
 
 
 @dataclass(frozen=True)
@@ -96,13 +110,52 @@ PROBES: dict[str, Probe] = {
               "resumo SHA-256 de /etc/pacemaker/authkey (nunca a chave)"),
         # What the lab leaves for the exercises (VM definition and disk, offline packages).
         Probe("lab_files", _ALL,
-              "for f in /srv/lab/* /srv/lab/debs/* /var/lib/libvirt/images/shared/*; do "
+              "for f in /srv/lab/* /srv/lab/debs/* /srv/lab/agents/* /var/lib/libvirt/images/shared/*; do "
               "test -e \"$f\" && echo \"$f\"; done; true",
               "arquivos que o laboratório deixa para os exercícios"),
         Probe("postgres", _CLUSTER,
               "ls -d /usr/lib/postgresql/*/bin/postgres /usr/pgsql-*/bin/postgres "
               "/usr/bin/postgres 2>/dev/null",
               "binários do PostgreSQL instalados"),
+        # Exercise 4: the agents under /usr/lib/ocf/resource.d/<provider>/ that no package
+        # installed. Names are checked before use; the meta-data comes from crm_resource (the
+        # agent's own action, bounded in time and size), its exit status on the last line.
+        Probe("ocf_agents", _CLUSTER,
+              "n=0; for f in /usr/lib/ocf/resource.d/*/*; do "
+              "test -f \"$f\" || continue; "
+              "p=${f%/*}; p=${p##*/}; a=${f##*/}; "
+              "case \"$p\" in " + "|".join(PACKAGED_PROVIDERS) + ") continue;; esac; "
+              "n=$((n + 1)); test \"$n\" -le " + str(MAX_CUSTOM_AGENTS) + " || break; "
+              "if printf '%s\\n%s' \"$p\" \"$a\" | grep -Eqvx '[A-Za-z0-9_.+-]{1,64}'; then "
+              "printf 'badname\\n'; continue; fi; "
+              "x=-; test -x \"$f\" && x=x; "
+              "printf 'agent\\t%s\\t%s\\t%s\\t%s\\n' \"$p\" \"$a\" \"$x\" "
+              "\"$(sha256sum < \"$f\" | sed 's/ .*//')\"; "
+              "test \"$x\" = x || continue; "
+              "{ timeout -k 2 10 crm_resource --show-metadata \"ocf:$p:$a\" 2>&1; "
+              "printf '\\n@rc %s\\n' \"$?\"; } | head -c " + str(MAX_METADATA_BYTES + 32)
+              + " | sed 's/^/|/'; echo; done; true",
+              "agentes OCF próprios: executável, SHA-256 e meta-data"),
+        # Exercise 5: the site on each virtual IP (through HAProxy), HAProxy's statistics and
+        # which web daemons run in this node's own network namespace (see "remoted").
+        Probe("web_vip", _CLUSTER,
+              "set -f; for ip in $(" + _CIB_PARAM.format(type="IPaddr2", name="ip") + "); do "
+              "printf '%s' \"$ip\" | grep -Eqx '[0-9.]{7,15}' || continue; "
+              "code=$(curl -s -o /dev/null -m 3 -w '%{http_code}' \"http://$ip/\" 2>&1); "
+              "printf '%s\\t%s\\n' \"$ip\" \"$code\"; done",
+              "o site responde em cada IP virtual (HTTP)"),
+        Probe("haproxy_stats", _CLUSTER,
+              f"curl -s -m 3 '{HAPROXY_STATS_URL}' | head -c 65536",
+              "estatísticas do HAProxy (127.0.0.1:8404)"),
+        Probe("web_daemons", _CLUSTER,
+              "for pid in $(pidof haproxy apache2 httpd); do "
+              "test \"$(readlink /proc/$pid/ns/net)\" = \"$(readlink /proc/self/ns/net)\" "
+              "&& cat /proc/$pid/comm; done | sort -u; "
+              "if test -d /run/systemd/system; then for u in haproxy apache2; do "
+              "printf 'unit\\t%s\\t%s\\t%s\\n' \"$u\" "
+              "\"$(systemctl is-enabled \"$u\" 2>/dev/null)\" "
+              "\"$(systemctl is-active \"$u\" 2>/dev/null)\"; done; fi; true",
+              "HAProxy e Apache rodando neste nó, e se o systemd os inicia"),
         Probe("pg_vip", _CLUSTER,
               "set -f; for ip in $(" + _CIB_PARAM.format(type="IPaddr2", name="ip") + "); do "
               "printf '%s' \"$ip\" | grep -Eqx '[0-9A-Fa-f:.]{2,45}' || continue; "

@@ -9,8 +9,8 @@ from checker.exercises import available, load_exercise, parse_exercise
 LABS = Path(__file__).resolve().parents[2] / "labs"
 
 
-def test_the_three_exercises_load_and_name_known_checks():
-    assert available(LABS) == ["exercise1", "exercise2", "exercise3"]
+def test_the_five_exercises_load_and_name_known_checks():
+    assert available(LABS) == [f"exercise{n}" for n in range(1, 6)]
     for name in available(LABS):
         exercise = load_exercise(name, LABS)
         assert exercise.steps and all(s.check.name in CHECKS for s in exercise.steps)

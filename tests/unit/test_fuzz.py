@@ -15,6 +15,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from checker.agentmeta import parse_metadata
 from checker.boundary import CONTROL_FREE, bounded_int, clean_text, decode_node_output
 from checker.checks import Outcome, Status
 from checker.errors import LabcheckError, ModelError
@@ -22,10 +23,14 @@ from checker.exercises import available, load_exercise
 from checker.facts import (
     LabFacts,
     NodeFacts,
+    parse_custom_agents,
+    parse_haproxy_csv,
     parse_pg_probes,
     parse_proc_net_tcp,
     parse_ssh_peers,
     parse_vm_configs,
+    parse_web_answers,
+    parse_web_daemons,
 )
 from checker.gather import _attach_cluster_model
 from checker.grading import grade
@@ -102,6 +107,12 @@ def test_probe_parsers_never_raise(text):
     parse_proc_net_tcp(text)
     parse_vm_configs(text)
     parse_pg_probes(text)
+    for agent in parse_custom_agents(text):
+        with contextlib.suppress(ModelError):
+            parse_metadata(agent.metadata)
+    parse_haproxy_csv(text)
+    parse_web_answers(text)
+    parse_web_daemons(text)
     assert all(0 <= port <= 0xFFFF for port in parse_proc_net_tcp(text))
 
 
