@@ -4,8 +4,10 @@ Compares labcheck's way (all probes of an exercise in one exec per node) with a 
 that sends one SSH command per check, as a grader made of `ssh node cmd` lines would
 (a new connection each time). Prints a table; asserts nothing.
 
-Usage: .venv/bin/python bench/roundtrips.py [--runs N] [--keep-lab]
-It starts its own namespace lab ("bench", 192.168.221.0/24) and removes it afterwards.
+Usage: .venv/bin/python bench/roundtrips.py [--runs N] [--keep-lab] [--solve "4 5"]
+It starts its own namespace lab ("bench", 192.168.221.0/24), runs the reference solutions of
+exercises 4 and 5 on it (so their probes read a custom agent's meta-data, the site on the
+virtual IP and HAProxy's statistics, not an empty lab) and removes the lab afterwards.
 """
 
 from __future__ import annotations
@@ -60,10 +62,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep-lab", action="store_true")
+    parser.add_argument("--solve", default="4 5",
+                        help="exercícios cuja solução roda antes da medição (padrão: 4 5)")
     args = parser.parse_args()
     subprocess.run([str(NSLAB), "up", "--name", LAB, "--subnet", SUBNET], check=True,
                    capture_output=True)
     try:
+        for number in args.solve.split():
+            subprocess.run(["bash", str(ROOT / "labs" / "solutions" / f"exercise{number}.sh")],
+                           check=True, capture_output=True,
+                           env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LAB_KIND": "nslab",
+                                "NSLAB_NAME": LAB})
+        if args.solve.split():
+            print(f"soluções aplicadas antes de medir: exercícios {args.solve}")
         inventory = load_inventory(STATE / "inventory.yaml")
         ssh = SshOptions(known_hosts=STATE / "known_hosts")
         print(f"lab: {LAB} ({len(inventory.hosts)} nós) · {args.runs} execuções, mediana\n")

@@ -8,7 +8,7 @@
 #   labs/vagrant-e2e.sh                 # LAB_DRIVER=qemu by default here (no nested KVM)
 #   KEEP=1 labs/vagrant-e2e.sh          # leave the lab running at the end
 #   SKIP_BUILD=1 labs/vagrant-e2e.sh    # reuse vagrant/box/labcheck-debian12.box if present
-#   EXERCISES="2 3" labs/vagrant-e2e.sh # only some exercises
+#   EXERCISES="4 5" labs/vagrant-e2e.sh # only some exercises (default: 1 to 5)
 #   REUSE_LAB=1 KEEP=1 labs/vagrant-e2e.sh  # grade + solve on the lab already up
 #   REBUILD=1 labs/vagrant-e2e.sh       # also `labcheck reset --rebuild` at the end
 #   NOTEBOOKS="2" labs/vagrant-e2e.sh   # which notebooks to run top to bottom (default: the
@@ -33,7 +33,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VAGRANT_DIR="$REPO/vagrant"
 LOG_DIR="${LOG_DIR:-/var/tmp/labcheck-vagrant-e2e}"
 LABCHECK="${LABCHECK:-$REPO/.venv/bin/labcheck}"
-EXERCISES="${EXERCISES-1 2 3}"   # EXERCISES= runs none
+EXERCISES="${EXERCISES-1 2 3 4 5}"   # EXERCISES= runs none
 export LAB_DRIVER="${LAB_DRIVER:-qemu}"
 export LAB_KIND=vagrant
 unset LABCHECK_INVENTORY   # labcheck must find the nodes through `vagrant ssh-config`
@@ -231,6 +231,10 @@ for n in $EXERCISES; do
   stage "labcheck exercise$n (antes)" fail grade "$n"
   stage "solução exercise$n" 0 solve "$n"
   stage "labcheck exercise$n (resolvido)" 0 grade "$n"
+  if [[ $n == 4 || $n == 5 ]]; then  # their pages show the Vagrant lab's own output
+    sample "labcheck exercise$n (antes)" "exercise$n-fail-vagrant"
+    sample "labcheck exercise$n (resolvido)" "exercise$n-pass-vagrant"
+  fi
   if [[ $n == 1 ]]; then
     stage "exercise1 passo 7 (failover)" 0 failover_exercise1
     stage "labcheck exercise1 (após failover)" fail grade 1

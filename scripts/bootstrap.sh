@@ -19,6 +19,9 @@ APT_PACKAGES=(
   mariadb-server mariadb-client
   # the course site's browser tests, and ocf-tester's meta-data validation (xmllint)
   chromium libxml2-utils
+  # exercise 5 on the namespace lab: Apache under ocf:heartbeat:apache (its monitor uses
+  # curl) and HAProxy under ocf:heartbeat:anything
+  apache2 haproxy curl
 )
 
 missing=()
@@ -28,8 +31,16 @@ done
 if ((${#missing[@]})); then
   echo "==> apt-get install ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # Packages such as apache2 start their service on install; here only the lab's nodes
+  # run them (under the cluster), so the host's init is told not to (policy-rc.d, 101).
+  policy_added=0
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    policy_added=1
+  fi
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
+  if ((policy_added)); then rm -f /usr/sbin/policy-rc.d; fi
 fi
 
 PYTHON=${PYTHON:-python3}

@@ -2,7 +2,7 @@
 
 Each notebook runs against the namespace lab (its Vagrant-only cells say they are skipped):
 no cell may raise, and the last cell shows the grader's table — approved for exercises 2
-and 3, whose nslab cells solve them; exercise 1 needs VMs, so it stays failed. The
+3, 4 and 5, whose nslab cells solve them; exercise 1 needs VMs, so it stays failed. The
 notebook files themselves must be clean nbformat 4. `make e2e` runs the Vagrant path.
 """
 
@@ -19,7 +19,7 @@ from tests.conftest import ROOT, TEST_SUBNET, Lab
 from tests.site.pagecommands import file_key, record_executed
 
 NOTEBOOKS = ROOT / "labs" / "notebooks"
-EXERCISES = {f"exercicio{n}.ipynb": f"exercise{n}" for n in (1, 2, 3)}
+EXERCISES = {f"exercicio{n}.ipynb": f"exercise{n}" for n in (1, 2, 3, 4, 5)}
 
 
 def execute(nb: NotebookNode, monkeypatch: pytest.MonkeyPatch, inventory: Path,
@@ -85,7 +85,9 @@ def test_exercise2_notebook_top_to_bottom_on_the_namespace_lab(clean_lab: Lab, m
 
 
 @pytest.mark.parametrize(("name", "verdict"), [("exercicio1.ipynb", "pendente(s)"),
-                                               ("exercicio3.ipynb", "APROVADO")])
+                                               ("exercicio3.ipynb", "APROVADO"),
+                                               ("exercicio4.ipynb", "APROVADO"),
+                                               ("exercicio5.ipynb", "APROVADO")])
 def test_notebook_top_to_bottom_on_the_namespace_lab(name: str, verdict: str, clean_lab: Lab,
                                                      monkeypatch):
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)

@@ -48,7 +48,7 @@ def test_snippets_are_included(built_site: Path) -> None:
     assert "ocf-shellfuncs" in agent
     assert "labapp_monitor" in agent
     assert "[start:" not in agent and "[end:" not in agent
-    for n in (1, 2, 3):
+    for n in (1, 2, 3, 4, 5):
         page = (built_site / f"exercicios/exercicio-{n}/index.html").read_text("utf-8")
         # the real grader samples (docs/samples) are on the page, with a verdict line
         assert f"labcheck · Exercício {n}" in page and "Resultado: " in page

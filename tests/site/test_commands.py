@@ -109,6 +109,7 @@ AGENT_CODE = "labs/agents/"
 # The test modules that execute the site's blocks on the namespace lab; without all of
 # them in the session, the tally cannot be made.
 PRODUCERS = ("tests/cluster/test_exercise2.py", "tests/cluster/test_exercise3.py",
+             "tests/cluster/test_exercise4.py", "tests/cluster/test_exercise5.py",
              "tests/cluster/test_mariadb.py", "tests/site/test_placement.py",
              "tests/site/test_ocf_agent.py", "tests/notebooks/test_notebooks.py",
              "tests/cluster/test_site_blocks.py")
