@@ -108,6 +108,12 @@ def test_every_probe_only_starts_read_only_programs():
     for probe in PROBES.values():
         words = _command_words(probe.command) - SHELL_WORDS
         assert words <= READ_ONLY_PROGRAMS, (probe.name, words - READ_ONLY_PROGRAMS)
+        # what `timeout` runs is a program too, and crm_resource only shows meta-data
+        for program in re.findall(r"\btimeout(?:\s+-\S+(?:\s+[0-9]+)?)*\s+[0-9]+\s+(\S+)",
+                                  probe.command):
+            assert program in READ_ONLY_PROGRAMS, (probe.name, program)
+        for use in re.findall(r"\bcrm_resource\s+(\S+)", probe.command):
+            assert use == "--show-metadata", (probe.name, use)
 
 
 def test_probe_commands_are_valid_shell():
