@@ -110,6 +110,8 @@ def shot(page, name: str, full_page: bool = True) -> None:
         "licoes/7.2-pacemaker-remote/",
         "licoes/7.3-integracoes/agentes-ocf/",
         "exercicios/exercicio-3/",
+        "exercicios/exercicio-4/",
+        "exercicios/exercicio-5/",
         "glossario/",
         "cadernos/exercicio2/",
     ],
@@ -117,6 +119,22 @@ def shot(page, name: str, full_page: bool = True) -> None:
 def test_pages_declare_pt_br(session: Session, path: str) -> None:
     page = session.goto(path)
     assert page.locator("html").get_attribute("lang") == "pt-BR"
+
+
+def test_exercises_4_and_5_render_their_diagram_solution_and_notebook(session: Session) -> None:
+    page = session.goto("exercicios/exercicio-5/")
+    page.locator("div.mermaid svg").first.wait_for(state="attached", timeout=20_000)
+    assert "lb_vip" in (page.locator("div.mermaid svg").first.text_content() or "")
+    solution = page.locator("details.success")
+    solution.locator("summary").click()
+    assert "systemctl disable --now apache2 haproxy" in solution.inner_text()
+    assert "Resultado: 100/100 pontos" in page.locator("body").inner_text()
+    shot(page, "exercicio-5-solucao")
+    page = session.goto("exercicios/exercicio-4/")
+    assert "Resultado: 110/110 pontos" in page.locator("body").inner_text()
+    for n in (4, 5):
+        page = session.goto(f"cadernos/exercicio{n}/")
+        assert page.get_by_text(f"%labcheck exercise{n}").count() >= 1
 
 
 def test_search_finds_virtualdomain(session: Session) -> None:
