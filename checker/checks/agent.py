@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from checker.agentmeta import parse_metadata
+from checker.agentmeta import AgentMetadata, parse_metadata
 from checker.checks.base import (
     Outcome,
     Params,
@@ -62,33 +62,27 @@ def _candidates(facts: LabFacts, found: dict[str, dict[str, CustomAgent]]) -> li
     return sorted({agent for agents in found.values() for agent in agents})
 
 
-def _install_problem(agent: str, found: dict[str, dict[str, CustomAgent]]) -> str | None:
+def _install_problem(agent: str, found: dict[str, dict[str, CustomAgent]]
+                     ) -> tuple[str, str] | None:
+    """(message, hint) of what is wrong with the agent's copies on the nodes, or None."""
     path = "/usr/lib/ocf/resource.d/" + "/".join(agent.split(":")[1:])
     missing = [node for node, agents in found.items() if agent not in agents]
     if missing:
         has = [node for node, agents in found.items() if agent in agents]
         where = f"só está em {join_names(has)}" if has else "não está em nenhum nó"
-        return f"{path} ({agent}) {where}; falta em {join_names(missing)}."
+        return (f"{path} ({agent}) {where}; falta em {join_names(missing)}.",
+                _INSTALL_HINT + " (o Pacemaker procura o agente no nó onde vai rodar o recurso).")
     not_exec = [node for node, agents in found.items() if not agents[agent].executable]
     if not_exec:
-        return f"{path} não é executável em {join_names(not_exec)}."
+        return (f"{path} não é executável em {join_names(not_exec)}.",
+                "chmod 0755 no arquivo do agente, em cada nó.")
     digests = {node: agents[agent].sha256 for node, agents in found.items()}
     if len(set(digests.values())) > 1:
         shown = "; ".join(f"{node}: {digest[:12]}…" for node, digest in digests.items())
-        return f"{path} difere entre os nós (SHA-256 {shown})."
+        return (f"{path} difere entre os nós (SHA-256 {shown}).",
+                "Copie o mesmo arquivo para todos os nós (scp ou install a partir de uma só "
+                "cópia): versões diferentes do agente fazem o recurso agir diferente em cada nó.")
     return None
-
-
-_HINTS = {
-    "falta em": _INSTALL_HINT + " (o Pacemaker procura o agente no nó onde vai rodar o recurso).",
-    "não é executável": "chmod 0755 no arquivo do agente, em cada nó.",
-    "difere": ("Copie o mesmo arquivo para todos os nós (scp ou install a partir de uma só "
-               "cópia): versões diferentes do agente fazem o recurso agir diferente em cada nó."),
-}
-
-
-def _hint_for(problem: str) -> str:
-    return next((hint for key, hint in _HINTS.items() if key in problem), _INSTALL_HINT)
 
 
 @check("custom_agent_installed", {"cib", "ocf_agents"})
@@ -106,11 +100,12 @@ def custom_agent_installed(facts: LabFacts, params: Params) -> Outcome:
         sample = next(iter(found.values()))[good[0]]
         return passed(f"{join_names(good)} em {join_names(list(found))}: executável e o mesmo "
                       f"arquivo em todos (SHA-256 {sample.sha256[:12]}…).")
-    return failed(bad[0], _hint_for(bad[0]))
+    message, hint = bad[0]
+    return failed(message, hint)
 
 
-def _metadata_problem(agent: CustomAgent) -> tuple[str, str] | None:
-    """(message, hint) of what is wrong with the agent's meta-data, or None."""
+def _metadata_problem(agent: CustomAgent) -> AgentMetadata | tuple[str, str]:
+    """The agent's parsed meta-data, or (message, hint) of what is wrong with it."""
     first_line = (agent.metadata.splitlines() or [""])[0][:160]
     if agent.metadata_rc is None:
         return (f"O meta-data de {agent.agent} não terminou ou passou do tamanho esperado.",
@@ -139,7 +134,7 @@ def _metadata_problem(agent: CustomAgent) -> tuple[str, str] | None:
         return (f"Ações sem timeout no meta-data de {agent.agent}: {join_names(untimed)}.",
                 "Cada <action> precisa de timeout=\"20s\" (ou o valor que o agente precisa): "
                 "o pcs cria as operações com esses valores.")
-    return None
+    return meta
 
 
 @check("custom_agent_metadata", {"cib", "ocf_agents"})
@@ -153,15 +148,16 @@ def custom_agent_metadata(facts: LabFacts, params: Params) -> Outcome:
     if not copies:
         return blocked("Ainda não há um agente próprio executável para ler o meta-data.",
                        "Instale o agente primeiro (passo anterior).")
-    problems = [(agent, _metadata_problem(copy)) for agent, copy in copies]
-    good = [agent for agent, problem in problems if problem is None]
-    if good and len(good) == len(problems):
-        meta = parse_metadata(dict(copies)[good[0]].metadata)
-        version = f"OCF {meta.ocf_version}" if meta.ocf_version else "sem <version>"
-        return passed(f"meta-data de {join_names(good)} é XML válido ({version}) com "
-                      f"{join_names(sorted(meta.actions))}.")
-    message, hint = next(problem for _, problem in problems if problem is not None)
-    return failed(message, hint)
+    judged = [(agent, _metadata_problem(copy)) for agent, copy in copies]
+    problems = [result for _, result in judged if isinstance(result, tuple)]
+    if problems:
+        message, hint = problems[0]
+        return failed(message, hint)
+    meta = judged[0][1]
+    assert isinstance(meta, AgentMetadata)
+    version = f"OCF {meta.ocf_version}" if meta.ocf_version else "sem <version>"
+    return passed(f"meta-data de {join_names([agent for agent, _ in judged])} é XML válido "
+                  f"({version}) com {join_names(sorted(meta.actions))}.")
 
 
 def _monitor_problem(primitive: Primitive) -> str | None:
@@ -224,6 +220,11 @@ def custom_agent_resource(facts: LabFacts, params: Params) -> Outcome:
     return failed(message, hint)
 
 
+# Steps 5 to 7 judge the resource's history: without a resource there is nothing to judge.
+_NO_RESOURCE_YET = blocked("Ainda não há recurso com agente próprio.",
+                           "Crie o recurso primeiro (passo do recurso com monitor).")
+
+
 def _probe_errors(cib: Cib, resource: str) -> list[HistoryOp]:
     return [op for op in cib.history_of(resource)
             # -1 pending, 1 cancelled; 7 (not installed) comes with rc 5
@@ -236,8 +237,7 @@ def agent_probe_not_running(facts: LabFacts, params: Params) -> Outcome:
     assert cib is not None
     resources = custom_resources(cib)
     if not resources:
-        return blocked("Ainda não há recurso com agente próprio.",
-                       "Crie o recurso primeiro (passo do recurso com monitor).")
+        return _NO_RESOURCE_YET
     for primitive in resources:
         errors = _probe_errors(cib, primitive.id)
         missing = sorted({op.node for op in errors if op.rc == 5})
@@ -275,8 +275,7 @@ def agent_recovered(facts: LabFacts, params: Params) -> Outcome:
     assert cib is not None and status is not None
     resources = custom_resources(cib)
     if not resources:
-        return blocked("Ainda não há recurso com agente próprio.",
-                       "Crie o recurso primeiro (passo do recurso com monitor).")
+        return _NO_RESOURCE_YET
     for primitive in resources:
         failures = sorted(_failures(cib, primitive.id), key=lambda op: op.last_change)
         if not failures:
@@ -311,8 +310,7 @@ def agent_failure_policy(facts: LabFacts, params: Params) -> Outcome:
     assert cib is not None
     resources = custom_resources(cib)
     if not resources:
-        return blocked("Ainda não há recurso com agente próprio.",
-                       "Crie o recurso primeiro (passo do recurso com monitor).")
+        return _NO_RESOURCE_YET
     for primitive in resources:
         meta = cib.meta_of(primitive)
         threshold = meta.get("migration-threshold", "").strip()

@@ -151,13 +151,14 @@ def lb_only_in_cluster(facts: LabFacts, params: Params) -> Outcome:
         if daemons is None:
             continue
         name = node.host.name
-        for unit, (is_enabled, is_active) in sorted(daemons.units.items()):
+        for unit, (is_enabled, _) in sorted(daemons.units.items()):
             if is_enabled == "enabled":
                 enabled.append(f"{unit} em {name}")
-            if unit == "haproxy" and is_active == "active" and name not in cluster_runs:
-                problems.append(f"o HAProxy roda em {name} pelo systemd, fora do cluster")
-        if "haproxy" in daemons.running and name not in cluster_runs and not any(
-                "pelo systemd" in p and name in p for p in problems):
+        if name in cluster_runs:
+            continue
+        if daemons.units.get("haproxy", ("", ""))[1] == "active":
+            problems.append(f"o HAProxy roda em {name} pelo systemd, fora do cluster")
+        elif "haproxy" in daemons.running:
             problems.append(f"um HAProxy roda em {name}, fora do cluster")
     if problems:
         message = join_names(problems)
