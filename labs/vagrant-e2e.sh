@@ -228,13 +228,14 @@ if [[ ${REUSE_LAB:-0} != 1 ]]; then
 fi
 for n in $EXERCISES; do
   stage "labcheck start exercise$n" 0 start_exercise "$n"
+  # Exercises 4 and 5's pages show the Vagrant lab's own output. `sample` judges the stage
+  # that just ran, so each sample follows its own stage.
+  own_samples=$([[ $n == 4 || $n == 5 ]] && echo 1 || echo 0)
   stage "labcheck exercise$n (antes)" fail grade "$n"
+  ((own_samples)) && sample "labcheck exercise$n (antes)" "exercise$n-fail-vagrant"
   stage "solução exercise$n" 0 solve "$n"
   stage "labcheck exercise$n (resolvido)" 0 grade "$n"
-  if [[ $n == 4 || $n == 5 ]]; then  # their pages show the Vagrant lab's own output
-    sample "labcheck exercise$n (antes)" "exercise$n-fail-vagrant"
-    sample "labcheck exercise$n (resolvido)" "exercise$n-pass-vagrant"
-  fi
+  ((own_samples)) && sample "labcheck exercise$n (resolvido)" "exercise$n-pass-vagrant"
   if [[ $n == 1 ]]; then
     stage "exercise1 passo 7 (failover)" 0 failover_exercise1
     stage "labcheck exercise1 (após failover)" fail grade 1
