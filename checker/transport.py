@@ -19,6 +19,7 @@ import hashlib
 import select
 import socket
 import threading
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -39,6 +40,8 @@ from checker.inventory import Host
 DEFAULT_KNOWN_HOSTS = Path("~/.ssh/known_hosts").expanduser()
 CONNECT_TIMEOUT = 10.0
 _CHUNK = 64 * 1024
+# After the exit status, how long to wait for the EOF that says all output has arrived.
+_EOF_GRACE_S = 5.0
 
 
 @dataclass
@@ -290,6 +293,7 @@ class NodeSession:
             deadline = Deadline(timeout)
         out, err = bytearray(), bytearray()
         channel = None
+        exit_seen: float | None = None
         try:
             transport = self._client.get_transport()
             if transport is None or not transport.is_active():
@@ -314,7 +318,13 @@ class NodeSession:
                         f"o nó mandou mais de {self.limits.max_output // MIB} MiB de saída "
                         f"(leitura interrompida em {(len(out) + len(err)) // MIB} MiB; limite "
                         "--max-output). Algum comando do cluster está imprimindo sem parar?")
-                done = channel.exit_status_ready() or channel.closed
+                # The end is the node's EOF, not its exit status: sshd may send the exit
+                # status while the last of the output is still on its way (a read cut
+                # before the last probe's marker was seen here, once in a full test run).
+                if exit_seen is None and channel.exit_status_ready():
+                    exit_seen = time.monotonic()
+                done = channel.closed or channel.eof_received or (
+                    exit_seen is not None and time.monotonic() - exit_seen > _EOF_GRACE_S)
                 if done and not channel.recv_ready() and not channel.recv_stderr_ready():
                     break
             if not channel.exit_status_ready() and self._deadline.expired:
