@@ -323,8 +323,9 @@ class NodeSession:
                 # before the last probe's marker was seen here, once in a full test run).
                 if exit_seen is None and channel.exit_status_ready():
                     exit_seen = time.monotonic()
-                done = channel.closed or channel.eof_received or (
-                    exit_seen is not None and time.monotonic() - exit_seen > _EOF_GRACE_S)
+                # Both are needed: EOF may also come first, before the exit status.
+                done = channel.closed or (exit_seen is not None and (
+                    channel.eof_received or time.monotonic() - exit_seen > _EOF_GRACE_S))
                 if done and not channel.recv_ready() and not channel.recv_stderr_ready():
                     break
             if not channel.exit_status_ready() and self._deadline.expired:
