@@ -15,6 +15,7 @@ from checker.checks import Status
 from checker.classroom import StudentResult
 from checker.errors import UsageError
 from checker.exercises import Exercise
+from checker.grading import CLASS_SCALE_RULE
 from checker.report import STATUS_WORDS, SYMBOLS, to_dict
 
 STATUS_PT = {"passed": "aprovado", "failed": "reprovado", "unreachable": "inacessível",
@@ -28,17 +29,37 @@ def failed_steps(result: StudentResult) -> list[str]:
             if r.step.required and r.status in {Status.FAIL, Status.ERROR}]
 
 
-def summary_table(results: list[StudentResult]) -> str:
+def scale_of(exercise: Exercise) -> int:
+    return sum(s.points for s in exercise.steps)
+
+
+def number(value: float) -> str:
+    """A score for files and tools (CSV, Moodle): a point, one decimal at most, no thousands
+    separator — read the same in every language."""
+    return f"{value:.1f}".removesuffix(".0")
+
+
+def score_text(value: float) -> str:
+    """A class-scale score in pt-BR: 36,8 — or 100."""
+    return number(value).replace(".", ",")
+
+
+def summary_table(results: list[StudentResult], exercise: Exercise) -> str:
+    scale = scale_of(exercise)
     width = max([len("aluno"), *(len(r.student) for r in results)])
-    lines = [f"{'aluno':<{width}}  {'situação':<11}  {'nota':>7}  pendências",
-             f"{'-' * width}  {'-' * 11}  {'-' * 7}  {'-' * 30}"]
+    lines = [f"{'aluno':<{width}}  {'situação':<11}  {'nota':>9}  pendências",
+             f"{'-' * width}  {'-' * 11}  {'-' * 9}  {'-' * 30}"]
     for r in results:
-        score = f"{r.score}/{r.max_score}" if r.report else "—"
+        score = f"{score_text(r.class_score)}/{scale}"
         pending = r.detail if r.detail else ", ".join(failed_steps(r))
-        lines.append(f"{r.student:<{width}}  {STATUS_PT[r.status]:<11}  {score:>7}  {pending}")
+        lines.append(f"{r.student:<{width}}  {STATUS_PT[r.status]:<11}  {score:>9}  {pending}")
     counts = {s: sum(1 for r in results if r.status == s) for s in STATUS_PT}
     lines.append("")
     lines.append(" · ".join(f"{STATUS_PT[s]}: {n}" for s, n in counts.items()))
+    unchecked = sum(1 for r in results if r.report and r.report.unchecked)
+    lines.append(f"Notas de 0 a {scale} para todos (escala da turma)"
+                 + (f"; {unchecked} laboratório(s) com passo não verificável, fora da conta."
+                    if unchecked else "."))
     return "\n".join(lines) + "\n"
 
 
@@ -57,11 +78,15 @@ def to_csv(exercise: Exercise, results: list[StudentResult]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     step_ids = [s.id for s in exercise.steps]
-    writer.writerow(["student", "score", "max_score", "status", "detail", *step_ids])
+    # score/max_score: the class scale, the same denominator for every row; raw_*: the
+    # points of the steps this lab could show, as the student's own report says
+    writer.writerow(["student", "score", "max_score", "status", "detail", "raw_score",
+                     "raw_max_score", "unchecked_steps", *step_ids])
+    scale = scale_of(exercise)
     for r in results:
         by_step = {x.step.id: x.status.value for x in r.report.results} if r.report else {}
-        row = [r.student, r.score, r.max_score, r.status, r.detail,
-               *(by_step.get(s, "") for s in step_ids)]
+        row = [r.student, number(r.class_score), scale, r.status, r.detail, r.score, r.max_score,
+               r.report.unchecked if r.report else 0, *(by_step.get(s, "") for s in step_ids)]
         writer.writerow([csv_cell(cell) for cell in row])
     return out.getvalue()
 
@@ -71,9 +96,12 @@ def to_json(exercise: Exercise, results: list[StudentResult]) -> str:
         "exercise": exercise.id,
         "title": exercise.title,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "scale": scale_of(exercise),
+        "scale_rule": CLASS_SCALE_RULE,
         "students": [
-            {"student": r.student, "status": r.status, "score": r.score,
-             "max_score": r.max_score, "detail": r.detail, "seconds": round(r.seconds, 2),
+            {"student": r.student, "status": r.status, "score": r.class_score,
+             "max_score": scale_of(exercise), "raw_score": r.score,
+             "raw_max_score": r.max_score, "detail": r.detail, "seconds": round(r.seconds, 2),
              "report": to_dict(r.report) if r.report else None}
             for r in results
         ],
@@ -99,7 +127,7 @@ def to_html(exercise: Exercise, results: list[StudentResult]) -> str:
     e = html.escape
     rows = []
     for r in results:
-        score = f"{r.score}/{r.max_score}" if r.report else "—"
+        score = f"{score_text(r.class_score)}/{scale_of(exercise)}"
         rows.append(f"<tr><td><a href='#{e(r.student)}'>{e(r.student)}</a></td>"
                     f"<td><span class='badge b-{r.status}'>{STATUS_PT[r.status]}</span></td>"
                     f"<td>{score}</td><td>{e(r.detail or ', '.join(failed_steps(r)))}</td></tr>")
@@ -124,6 +152,7 @@ def to_html(exercise: Exercise, results: list[StudentResult]) -> str:
             f"<meta name='viewport' content='width=device-width,initial-scale=1'>"
             f"<title>{e(exercise.title)} — turma</title><style>{_CSS}</style></head><body>"
             f"<h1>{e(exercise.title)}</h1><p>Correção da turma pelo labcheck em {when}.</p>"
+            f"<p class='hint'>{e(CLASS_SCALE_RULE)}</p>"
             f"<table><tr><th>aluno</th><th>situação</th><th>nota</th><th>pendências</th></tr>"
             f"{''.join(rows)}</table><h2>Por aluno</h2>{''.join(details)}</body></html>\n")
 

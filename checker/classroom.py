@@ -42,6 +42,11 @@ class StudentResult:
     def max_score(self) -> int:
         return self.report.max_score if self.report else 0
 
+    @property
+    def class_score(self) -> float:
+        """On the class scale (grading.CLASS_SCALE_RULE); a lab with no report scores 0."""
+        return self.report.class_score if self.report else 0.0
+
 
 def student_inventories(directory: Path) -> dict[str, Path]:
     """NAME.yaml (or .yml) in the folder -> student NAME, sorted by name.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sqlite3
 import sys
 import traceback
 from collections.abc import Sequence
@@ -48,6 +49,9 @@ exemplos:
   labcheck exercise2 --inventory aluno.yaml --format json
   labcheck exercise2 --cib cib-salva.xml      (só os passos de configuração)
   labcheck class exercise2 --inventories turma/ --out notas/   (a turma inteira)
+  labcheck class watch exercise2 --inventories turma/          (quadro ao vivo da turma)
+  labcheck class history exercise2                             (tentativas de cada aluno)
+  labcheck class export exercise2 --roster turma.csv           (notas para o Moodle)
   labcheck inventory --vagrant turma/ana > inventarios/ana.yaml (inventário de um lab Vagrant)
 
 instrutor (alteram o laboratório, só quando pedido):
@@ -83,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="formato do relatório (padrão: text)")
     parser.add_argument("--cib", metavar="ARQUIVO", type=Path,
                         help="corrige uma CIB salva (pcs cluster cib > arquivo), sem SSH")
+    parser.add_argument("--record", metavar="ARQUIVO", type=Path,
+                        help="grava esta correção no histórico SQLite ARQUIVO (o mesmo de "
+                             "labcheck class history)")
+    parser.add_argument("--student", metavar="NOME",
+                        help="nome gravado com --record (padrão: o nome do inventário, sem .yaml)")
     add_ssh_arguments(parser)
     return parser
 
@@ -148,8 +157,17 @@ def build_class_parser() -> argparse.ArgumentParser:
     parser.add_argument("-j", "--jobs", metavar="N", type=int, default=4,
                         help="laboratórios corrigidos ao mesmo tempo (padrão: 4); cada um "
                              "abre uma conexão SSH por nó")
+    add_db_argument(parser)
     add_ssh_arguments(parser)
     return parser
+
+
+def add_db_argument(parser: argparse.ArgumentParser) -> None:
+    from checker.history import ENV_DB, default_db_path
+
+    parser.add_argument("--db", metavar="ARQUIVO", type=Path, default=None,
+                        help="histórico SQLite das correções (padrão: $" + ENV_DB + ", senão "
+                             f"{default_db_path()})")
 
 
 def run_class_reset(argv: Sequence[str]) -> int:
@@ -187,11 +205,43 @@ def run_class_reset(argv: Sequence[str]) -> int:
     return EXIT_USAGE if failures else EXIT_PASSED
 
 
+def open_history_or_warn(db: Path | None):
+    """The history for `labcheck class`: a history that cannot be opened is a warning, never
+    a reason not to grade the class."""
+    from checker.history import History, default_db_path
+
+    try:
+        return History(db or default_db_path())
+    except LabcheckError as exc:
+        print(f"labcheck: aviso: sem histórico nesta correção — {exc}", file=sys.stderr)
+        return None
+
+
+def run_class_watch(argv: Sequence[str]) -> int:
+    from checker.cli_class import run_watch
+
+    return run_watch(argv, add_ssh_arguments, add_db_argument, ssh_options)
+
+
+def run_class_history(argv: Sequence[str]) -> int:
+    from checker.cli_class import run_history
+
+    return run_history(argv, add_db_argument)
+
+
+def run_class_export(argv: Sequence[str]) -> int:
+    from checker.cli_class import run_export
+
+    return run_export(argv, add_db_argument)
+
+
 def run_class(argv: Sequence[str]) -> int:
     from tqdm import tqdm
 
-    if argv and argv[0] == "reset":
-        return run_class_reset(argv[1:])
+    subcommands = {"reset": run_class_reset, "watch": run_class_watch,
+                   "history": run_class_history, "export": run_class_export}
+    if argv and argv[0] in subcommands:
+        return subcommands[argv[0]](argv[1:])
 
     from checker.class_report import (
         STATUS_PT,
@@ -208,17 +258,30 @@ def run_class(argv: Sequence[str]) -> int:
     inventories = student_inventories(args.inventories)
     ssh = ssh_options(args)
     check_out_folder(args.out)
+    history = open_history_or_warn(args.db)
     # disable=None: a bar on a terminal, nothing when the output is a file or a pipe
     with tqdm(total=len(inventories), desc="corrigindo", unit="lab", disable=None,
               file=sys.stderr) as bar:
         def done(result) -> None:
+            nonlocal history
             bar.set_postfix_str(f"{result.student}: {STATUS_PT[result.status]}")
             bar.update()
+            if history is not None:
+                try:
+                    history.record(exercise, result.student, "class", result.status,
+                                   result.report, result.detail)
+                except sqlite3.Error as exc:  # the gradebook files still get written
+                    print(f"labcheck: aviso: o histórico parou de ser gravado ({exc}).",
+                          file=sys.stderr)
+                    history = None
 
         results = grade_class(exercise, inventories, ssh, args.jobs, done)
-    print(summary_table(results), end="")
+    print(summary_table(results, exercise), end="")
     for path in write_gradebook(args.out, exercise, results):
         print(f"gravado: {path}")
+    if history is not None:
+        print(f"histórico: {history.path}")
+        history.close()
     statuses = {r.status for r in results}
     if UNREACHABLE in statuses:
         return EXIT_UNREACHABLE
@@ -375,8 +438,26 @@ def run(argv: Sequence[str]) -> int:
         inventory = resolve_inventory(args.inventory)
         facts, _ = gather(inventory, exercise.needs, ssh_options(args))
     report = grade(exercise, facts)
+    if args.record is not None and not facts.offline:
+        record_attempt(args, exercise, report)
     write(report, args.format)
     return EXIT_BY_VERDICT[report.verdict]
+
+
+def record_attempt(args: argparse.Namespace, exercise, report) -> None:
+    """--record: the student's own attempt, in the history the instructor reads."""
+    from checker.boundary import clean_line
+    from checker.history import History
+
+    source = Path(report.source)
+    name = clean_line(args.student or (source.stem if source.suffix in {".yaml", ".yml"}
+                                       else os.environ.get("USER", "aluno")))[:100]
+    if not name:
+        raise UsageError("--student precisa de um nome.")
+    verdict = report.verdict if report.verdict != "configuration-ok" else "failed"
+    with History(args.record) as history:
+        history.record(exercise, name, "student", verdict, report,
+                       "; ".join(report.problems))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

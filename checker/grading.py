@@ -13,6 +13,16 @@ from checker.exercises import Exercise, Step
 from checker.facts import LabFacts
 from checker.probes import MODEL_PROBES, PROBES
 
+# How a class is put on one scale; said the same way on the board, in exports and in the
+# instructor guide.
+CLASS_SCALE_RULE = (
+    "Todos os alunos de um exercício são avaliados na mesma escala: os pontos do exercício "
+    "com o bônus, como labcheck list mostra. Um passo que o laboratório não permite verificar "
+    "(\"não verificável\", como o systemd no laboratório embutido) não conta nem a favor nem "
+    "contra: a nota é a fração dos pontos verificáveis obtida, levada a essa escala. Um nó "
+    "inacessível não é \"não verificável\": os passos que dependem dele valem zero."
+)
+
 
 @dataclass(frozen=True)
 class StepResult:
@@ -82,6 +92,22 @@ class Report:
     def passed(self) -> bool:
         """The exercise is passed: judged on the live lab, and no required step failed."""
         return self.steps_ok and not self.offline
+
+    @property
+    def scale(self) -> int:
+        """The exercise's full points (bonus included), the same for every lab of a class."""
+        return sum(r.step.points for r in self.results)
+
+    @property
+    def class_score(self) -> float:
+        """The score on the class scale (see CLASS_SCALE_RULE): the points of the steps that
+        could be judged, stretched to the exercise's full points. A step this lab cannot show
+        (no systemd on the namespace lab) is neither held against nor given to anyone; a node
+        that did not answer is an error, not a skip, so it never shrinks the denominator."""
+        judged = self.max_score
+        if judged == 0:
+            return 0.0
+        return round(self.score * self.scale / judged, 1)
 
     @property
     def unchecked(self) -> int:

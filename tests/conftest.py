@@ -124,6 +124,15 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.write_line(pagecommands.TALLY[-1])
 
 
+@pytest.fixture(scope="session", autouse=True)
+def grading_history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every `labcheck class` of the tests records into a throwaway history, never the
+    user's own (~/.local/state/labcheck)."""
+    path = tmp_path_factory.mktemp("history") / "history.sqlite3"
+    os.environ["LABCHECK_DB"] = str(path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def lab() -> Lab:
     started = start_lab(TEST_LAB, TEST_SUBNET)

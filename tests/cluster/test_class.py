@@ -47,7 +47,7 @@ def run_class(folder: Path, known: Path, out: Path, *extra: str):
         [sys.executable, "-m", "checker", "class", "exercise2", "--inventories", str(folder),
          # --timeout bounds each node's whole exchange: room for a loaded CI machine, and
          # carla's address that never answers costs at most this
-         "--out", str(out), "--timeout", "20", *extra],
+         "--out", str(out), "--timeout", "20", "--db", str(out / "h.sqlite3"), *extra],
         capture_output=True, text=True, timeout=300, cwd=ROOT,
         env={**os.environ, "LABCHECK_KNOWN_HOSTS": str(known)})
 
@@ -60,9 +60,15 @@ def test_class_gradebook(classroom, tmp_path: Path):
     assert run.returncode == 3  # carla's lab could not be reached
     rows = {r["student"]: r for r in csv.DictReader((out / "exercise2.csv").open())}
     assert set(rows) == {"ana", "bruno", "carla", "davi"}
-    assert (rows["ana"]["status"], rows["ana"]["score"]) == ("failed", "5")
-    assert (rows["bruno"]["status"], rows["bruno"]["score"], rows["bruno"]["max_score"]) == (
-        "passed", "95", "95")
+    # one scale for the whole class: the exercise's 100 points, whatever each lab could show
+    assert {r["max_score"] for r in rows.values()} == {"100"}
+    # ana: 5 of the 95 points this lab can show (no systemd: step 3 is out of the count)
+    assert (rows["ana"]["status"], rows["ana"]["score"]) == ("failed", "5.3")
+    assert (rows["ana"]["raw_score"], rows["ana"]["raw_max_score"]) == ("5", "95")
+    assert (rows["bruno"]["status"], rows["bruno"]["score"]) == ("passed", "100")
+    # an unreachable node is not "unchecked": its steps count as zero, the scale stays 100
+    assert rows["carla"]["unchecked_steps"] == "0" and float(rows["carla"]["score"]) < 10
+    assert rows["davi"]["score"] == "0"
     assert rows["carla"]["status"] == "unreachable" and "node2" in rows["carla"]["detail"]
     assert rows["davi"]["status"] == "error" and "YAML inválido" in rows["davi"]["detail"]
     assert rows["ana"]["remote-online"] == "fail" and rows["bruno"]["remote-online"] == "pass"
@@ -74,6 +80,17 @@ def test_class_gradebook(classroom, tmp_path: Path):
     assert "pcs cluster node add-remote" in page  # ana's failing hints are there
     # the terminal summary names each student with a pt-BR status
     assert "bruno  aprovado" in run.stdout and "carla  inacessível" in run.stdout
+    assert "100/100" in run.stdout and "5,3/100" in run.stdout
+
+    # every lab of the run is in the history, on the same scale
+    history = subprocess.run([sys.executable, "-m", "checker", "class", "history", "exercise2",
+                              "--db", str(out / "h.sqlite3")], capture_output=True, text=True,
+                             cwd=ROOT, timeout=60)
+    assert history.returncode == 0, history.stderr
+    lines = {line.split()[0]: line.split() for line in history.stdout.splitlines()
+             if line.split() and line.split()[0] in {"ana", "bruno", "carla", "davi"}}
+    assert lines["bruno"][1:5] == ["1", "100", "100", "aprovado"]
+    assert lines["davi"][4] == "erro"
 
 
 def test_all_reachable_exits_0(classroom, tmp_path: Path):
