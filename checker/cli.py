@@ -438,9 +438,9 @@ def run(argv: Sequence[str]) -> int:
         inventory = resolve_inventory(args.inventory)
         facts, _ = gather(inventory, exercise.needs, ssh_options(args))
     report = grade(exercise, facts)
+    write(report, args.format)  # the report first: a history that fails cannot hide it
     if args.record is not None and not facts.offline:
         record_attempt(args, exercise, report)
-    write(report, args.format)
     return EXIT_BY_VERDICT[report.verdict]
 
 

@@ -201,8 +201,7 @@ def run_export(argv: Sequence[str], add_db) -> int:
         sys.stdout.write(text)
     else:
         write_atomically(args.out, text)
-        print(f"gravado: {args.out} ({len({g.student for g in export.grades})} aluno(s))",
-              file=sys.stderr)
+        print(f"gravado: {args.out}", file=sys.stderr)
     for line in export.problems():
         print(f"labcheck: atenção: {line}", file=sys.stderr)
     return EXIT_PASSED

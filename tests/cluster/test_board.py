@@ -208,3 +208,22 @@ def test_a_busy_port_is_a_clear_message(classroom, tmp_path: Path):
         taken.close()
     assert run.returncode == 2 and "já está em uso" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_student_records_an_attempt_in_the_history(clean_lab: Lab, tmp_path: Path):
+    from checker.history import History
+
+    db = tmp_path / "h.sqlite3"
+    graded = clean_lab.labcheck("exercise2", "--record", str(db), "--student", "ana")
+    assert graded.code == 1 and graded.json["exercise"] == "exercise2"
+    graded = clean_lab.labcheck("exercise2", "--record", str(db))  # named after the inventory
+    with History(db) as history:
+        labs = history.summaries("exercise2")
+    assert set(labs) == {"ana", "inventory"}
+    assert labs["ana"].latest.origin == "student" and labs["ana"].latest.scale == 100
+    # a file that is not a history: the report is still printed, then a clear error
+    bad = tmp_path / "notas.txt"
+    bad.write_text("não é SQLite\n" * 100)
+    graded = clean_lab.labcheck("exercise2", "--record", str(bad))
+    assert graded.code == 2 and graded.json["exercise"] == "exercise2"
+    assert "Não foi possível abrir o histórico" in graded.stderr

@@ -92,6 +92,51 @@ def test_the_instructor_guide_grades_one_student_and_a_class(clean_lab: Lab, tmp
     assert any((tmp_path / "notas").iterdir())
 
 
+def test_the_instructor_guide_watches_a_class_then_exports_it(clean_lab: Lab, tmp_path: Path):
+    """The board, the history and the Moodle export, as the guide writes them: the watch
+    block runs until its board has graded the class, then gets the Ctrl-C the guide says."""
+    import json
+    import signal
+    import time
+    import urllib.request
+
+    (tmp_path / "turma").mkdir()
+    (tmp_path / "turma" / "ana.yaml").write_text(clean_lab.inventory.read_text())
+    env = {**os.environ, "PATH": PATH, **grader_env(clean_lab),
+           "LABCHECK_DB": str(tmp_path / "historico.sqlite3")}
+    watch_block = block("instrutor.md", "labcheck class watch exercise2")
+    [command] = watch_block.commands()
+    watch = subprocess.Popen(["bash", "-c", f"exec {command}"], cwd=tmp_path, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert watch.stdout is not None
+        url = next(line.split()[-4] for line in iter(watch.stdout.readline, "")
+                   if "Quadro da turma:" in line)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(url + "api/board", timeout=10) as response:
+                board = json.load(response)
+            if board["students"][0]["status"] != "waiting":
+                break
+            time.sleep(1)
+        assert board["students"][0]["student"] == "ana"
+        assert board["students"][0]["status"] == "failed"
+    finally:
+        watch.send_signal(signal.SIGINT)
+        _, err = watch.communicate(timeout=60)
+    assert watch.returncode == 0, err
+    pagecommands.record_executed(watch_block.digest, "tests/cluster/test_site_blocks.py")
+
+    [history] = run_block(clean_lab, block("instrutor.md", "labcheck class history exercise2"),
+                          cwd=tmp_path, env=grader_env(clean_lab))
+    assert any(line.startswith("ana ") for line in history.splitlines())
+    (tmp_path / "turma.csv").write_text("student;email;idnumber\nana;ana@escola.edu.br;2026001\n")
+    run_block(clean_lab, block("instrutor.md", "--format moodle --roster turma.csv"),
+              cwd=tmp_path, env=grader_env(clean_lab))
+    exported = (tmp_path / "notas-moodle.csv").read_text()
+    assert exported.splitlines()[1].startswith("ana@escola.edu.br,5.3,")
+
+
 def test_the_rehearsal_copy_comes_from_the_live_cluster(clean_lab: Lab):
     """Lesson 7.1's `pcs cluster cib /root/ensaio.xml`; the rest of that block runs in
     tests/site/test_placement.py on a CIB recorded from this lab."""
