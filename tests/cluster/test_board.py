@@ -227,3 +227,44 @@ def test_a_student_records_an_attempt_in_the_history(clean_lab: Lab, tmp_path: P
     graded = clean_lab.labcheck("exercise2", "--record", str(bad))
     assert graded.code == 2 and graded.json["exercise"] == "exercise2"
     assert "Não foi possível abrir o histórico" in graded.stderr
+
+
+def test_what_a_node_sent_is_shown_as_text(browser, tmp_path: Path):
+    """A message built from a node's text (an agent's exit-reason, a resource's description)
+    with markup in it, served by the real app: it reaches the page as text."""
+    import socket
+
+    import uvicorn
+
+    from checker.board import allowed_hosts_for, create_app
+    from checker.history import History
+    from checker.watch import RoundState
+    from tests.unit.classdata import EXERCISE2, report
+
+    db = tmp_path / "h.sqlite3"
+    with History(db) as history:
+        history.record(EXERCISE2, "ana", "watch", "failed",
+                       report(passed=1, messages={"remoted-running": HOSTILE + "<script>"
+                                                  "window.pwned=2</script>"}))
+    app = create_app(EXERCISE2, db, lambda: ("ana",), lambda: RoundState(number=1, total=1),
+                     allowed_hosts_for("127.0.0.1"))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/#aluno=ana"
+        context, page, foreign, dialogs = open_page(browser, url)
+        item = page.locator('#detail-steps li[data-step="remoted-running"] .msg')
+        item.wait_for(timeout=15_000)
+        assert item.inner_text() == HOSTILE + "<script>window.pwned=2</script>"
+        assert page.locator("#detail img, #detail script").count() == 0
+        assert page.evaluate("window.pwned") is None and dialogs == [] and foreign == []
+        context.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
