@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"labcheck {__version__}",
                         help="mostra a versão e sai")
     parser.add_argument("exercise", metavar="EXERCÍCIO",
-                        help="exercise1, exercise2, exercise3 — ou 'list' para listá-los")
+                        help="exercise1 … exercise5 — ou 'list' para listá-los")
     add_inventory_argument(parser)
     parser.add_argument("-f", "--format", choices=["text", "json", "junit"], default="text",
                         help="formato do relatório (padrão: text)")
@@ -140,6 +140,12 @@ aluno. Grava EXERCÍCIO.csv, .json e .html na pasta de saída.
 
 exemplo:
   labcheck class exercise2 --inventories turma/ --out notas/ --jobs 8
+
+também:
+  labcheck class watch EXERCÍCIO --inventories PASTA     quadro ao vivo da turma no navegador
+  labcheck class history EXERCÍCIO                       tentativas, melhor e última nota
+  labcheck class export EXERCÍCIO... --roster CSV        notas para o Moodle (ou steps, json)
+  labcheck class reset EXERCÍCIO --inventories PASTA     volta todos à configuração inicial
 """
 
 
@@ -149,7 +155,7 @@ def build_class_parser() -> argparse.ArgumentParser:
         epilog="códigos de saída: 0 todos os laboratórios corrigidos · 2 erro de uso ou "
                "inventário de algum aluno · 3 algum laboratório inacessível",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("exercise", metavar="EXERCÍCIO", help="exercise1, exercise2, exercise3")
+    parser.add_argument("exercise", metavar="EXERCÍCIO", help="exercise1 … exercise5 (labcheck list)")
     parser.add_argument("--inventories", metavar="PASTA", type=Path, required=True,
                         help="pasta com um inventário NOME.yaml por aluno")
     parser.add_argument("--out", metavar="PASTA", type=Path, required=True,
