@@ -64,13 +64,14 @@ def run_watch(argv: Sequence[str], add_ssh, add_db, ssh_options) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs precisa ser pelo menos 1.")
     exercise = load_exercise(args.exercise)
-    student_inventories(args.inventories)  # a wrong folder is exit 2 now, not a blank board
+    first = student_inventories(args.inventories)  # a wrong folder is exit 2 now, not later
     ssh = ssh_options(args)
     db_path = args.db or default_db_path()
     History(db_path).close()  # created and migrated before the first request reads it
     sock = bind(args.host, args.port)
     port = sock.getsockname()[1]
     watcher = Watcher(exercise, args.inventories, ssh, db_path, args.every, args.jobs)
+    watcher.show_students(tuple(first))  # the board lists the class before the first result
     app = create_app(exercise, db_path, lambda: watcher.state.students, lambda: watcher.state,
                      allowed_hosts_for(args.host))
     shown_host = f"[{args.host}]" if ":" in args.host else args.host

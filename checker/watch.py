@@ -60,6 +60,9 @@ class Watcher:
         with self._lock:
             self._state = replace(self._state, **changes)  # type: ignore[arg-type]
 
+    def show_students(self, students: tuple[str, ...]) -> None:
+        self._update(students=students)
+
     def run(self) -> None:
         """Rounds until `stop` is set. Never raises for a lab: each lab's failure is a row."""
         self._update(every=self.every)
