@@ -31,9 +31,11 @@ def cell(attempt: Attempt, step_status: str) -> str:
 
 
 def stuck_at(exercise: Exercise, attempt: Attempt) -> str | None:
-    """The first required step not passed (a skip is not a block): where the student is."""
+    """The first required step not passed (a skip is not a block): where the student is.
+    None for a lab that could not be read: where it stands is unknown, and it is counted
+    apart, as inaccessible."""
     statuses = {row.step: row.status for row in attempt.steps}
-    if attempt.status in {"unreachable", "error"} and not statuses:
+    if attempt.status in {"unreachable", "error"}:
         return None
     for step in exercise.steps:
         if step.required and statuses.get(step.id) not in {Status.PASS.value, Status.SKIP.value}:
