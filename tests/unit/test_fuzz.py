@@ -32,6 +32,14 @@ from checker.facts import (
     parse_web_answers,
     parse_web_daemons,
 )
+from checker.fencing import (
+    MAX_SBD_TIMEOUT_S,
+    parse_fence_history,
+    parse_sbd_config,
+    parse_sbd_dump,
+    parse_sbd_list,
+    sbd_devices,
+)
 from checker.gather import _attach_cluster_model
 from checker.grading import grade
 from checker.inventory import Host, Inventory, parse_inventory
@@ -114,6 +122,11 @@ def test_probe_parsers_never_raise(text):
     parse_web_answers(text)
     parse_web_daemons(text)
     assert all(0 <= port <= 0xFFFF for port in parse_proc_net_tcp(text))
+    parse_fence_history(text)
+    header = parse_sbd_dump(text)
+    assert header is None or header.msgwait_s <= MAX_SBD_TIMEOUT_S
+    parse_sbd_list(text)
+    sbd_devices(parse_sbd_config(text))
 
 
 LAB = Inventory("fuzz", (Host("node1", "10.0.0.11", "cluster"), Host("node2", "10.0.0.12", "cluster"),

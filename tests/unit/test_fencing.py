@@ -1,0 +1,62 @@
+"""Parsing fencing output recorded from real Pacemaker 2.1.5 and sbd 1.5.2 (fixtures' READMEs
+say how each file was made)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from checker.fencing import (
+    parse_fence_history,
+    parse_sbd_config,
+    parse_sbd_dump,
+    parse_sbd_list,
+    sbd_devices,
+)
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+PACEMAKER = FIXTURES / "pacemaker-2.1.5"
+SBD = FIXTURES / "sbd-1.5.2"
+
+
+def test_fence_history():
+    assert parse_fence_history((PACEMAKER / "fence-history-empty.xml").read_text()) == ()
+    [event] = parse_fence_history((PACEMAKER / "fence-history-confirm.xml").read_text())
+    assert (event.action, event.target, event.origin, event.completed) == (
+        "off", "node2", "node1", "2026-12-02 23:15:09Z")
+    assert event.succeeded and event.confirmed_by_hand and not event.asked_by_cluster
+    # crm_mon's fence history carries the same elements
+    crm_mon = (PACEMAKER / "crm_mon-busy.xml").read_text()
+    assert parse_fence_history(crm_mon) == ()
+    for broken in ("", "<cib/>", "<pacemaker-result><fence_event", "not xml"):
+        assert parse_fence_history(broken) is None
+
+
+def test_sbd_dump_header_and_refusals():
+    header = parse_sbd_dump((SBD / "dump.txt").read_text())
+    assert header is not None
+    assert (header.version, header.slots, header.watchdog_s, header.msgwait_s) == (
+        "2.1", 255, 10, 20)
+    assert parse_sbd_dump((SBD / "dump-unreadable.txt").read_text()) is None
+    assert parse_sbd_dump((SBD / "dump-not-initialized.txt").read_text()) is None
+    huge = (SBD / "dump.txt").read_text().replace(": 20", ": 99999999999999999999")
+    assert parse_sbd_dump(huge) is None  # a number no sbd writes
+
+
+def test_sbd_slots():
+    assert [(s.number, s.node, s.message) for s in parse_sbd_list(
+        (SBD / "list.txt").read_text())] == [(0, "node1", "clear"), (1, "node2", "clear")]
+    pending = parse_sbd_list((SBD / "list-message.txt").read_text())
+    assert (pending[1].message, pending[1].sender) == ("test", "vm")
+    assert parse_sbd_list("== Slots on disk /dev/x NOT dumped\nsbd failed; please check") is None
+    assert parse_sbd_list("") == ()
+
+
+def test_sbd_settings():
+    settings = parse_sbd_config((SBD / "etc-default-sbd").read_text())
+    assert settings["SBD_WATCHDOG_DEV"] == "/dev/watchdog"
+    assert settings["SBD_WATCHDOG_TIMEOUT"] == "5" and "SBD_DEVICE" not in settings
+    configured = parse_sbd_config('# x\nSBD_DEVICE="/dev/disk/by-id/virtio-sbd;/dev/vdc"\n'
+                                  "SBD_WATCHDOG_TIMEOUT=30 # emulated\nSBD_BAD='unterminated\n"
+                                  "export PATH=/x\nsbd_lower=1\n")
+    assert sbd_devices(configured) == ("/dev/disk/by-id/virtio-sbd", "/dev/vdc")
+    assert configured["SBD_WATCHDOG_TIMEOUT"] == "30" and "SBD_BAD" not in configured
