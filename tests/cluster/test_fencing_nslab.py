@@ -76,8 +76,10 @@ def test_pcs_stonith_fence_reboots_the_node(fencing_lab: Lab):
     offset = daemon_log.stat().st_size
     fence = lab.sh("node1", "pcs stonith fence node2")
     assert "Node: node2 fenced" in fence.stdout + fence.stderr
-    # powered off and booted again: a new PID 1, and the cluster sees it come back
+    # powered off and on again (a new PID 1); the cluster sees it leave, then come back
+    # once it has booted (the fence daemon's boot delay)
     assert anchor(lab, "node2") != booted
+    wait_for("node2 OFFLINE", lambda: not node_online(lab, "node2"), timeout=30)
     wait_for("node2 back Online", lambda: node_online(lab, "node2"))
 
     out = lab.sh("node1", "stonith_admin --history node2 --output-as=xml").stdout
@@ -146,6 +148,7 @@ def test_agent_called_as_the_fencer_calls_it(clean_lab: Lab):
     assert (powered.returncode, powered.stdout) == (2, "off\n")
     cli_on = lab.sh("node1", f"{AGENT} -o on -n node2", check=False)
     assert cli_on.returncode == 0 and "Success: Powered ON" in cli_on.stdout, cli_on.stderr
+    wait_for("node2 OFFLINE", lambda: not node_online(lab, "node2"), timeout=30)
     wait_for("node2 back Online", lambda: node_online(lab, "node2"))
 
     # what is wrong, said clearly, exit 1
