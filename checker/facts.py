@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from checker.fencing import FenceEvent, SbdView, parse_fence_history, parse_sbd_probe
 from checker.inventory import Host, Inventory
 from checker.model import Cib, ClusterStatus
 from checker.probes import ProbeOutput
@@ -159,6 +160,15 @@ class NodeFacts:
     def web_daemons(self) -> WebDaemons | None:
         out = self.output("web_daemons")
         return parse_web_daemons(out.text) if out else None
+
+    def fence_history(self) -> tuple[FenceEvent, ...] | None:
+        """The fencer's history as this node knows it; None when it could not be read."""
+        out = self.output("fence_history")
+        return parse_fence_history(out.text) if out else None
+
+    def sbd(self) -> SbdView | None:
+        out = self.output("sbd")
+        return parse_sbd_probe(out.text) if out else None
 
 
 @dataclass

@@ -59,6 +59,9 @@ def parse_fence_history(xml: str) -> tuple[FenceEvent, ...] | None:
         return None
     if root.tag != "pacemaker-result":
         return None
+    status = root.find("status")
+    if status is not None and status.get("code", "0") != "0":
+        return None  # "Could not connect to fencer": no history read, not an empty one
     return tuple(
         FenceEvent(*(event.get(name, "") for name in
                      ("action", "target", "status", "client", "origin", "delegate",
@@ -147,3 +150,70 @@ def parse_sbd_config(text: str) -> dict[str, str]:
 def sbd_devices(settings: dict[str, str]) -> tuple[str, ...]:
     """SBD_DEVICE is a ;-separated list of up to three devices."""
     return tuple(d.strip() for d in settings.get("SBD_DEVICE", "").split(";") if d.strip())
+
+
+@dataclass(frozen=True)
+class SbdDevice:
+    path: str
+    header: SbdHeader | None     # None: unreadable, or not initialised with sbd create
+    slots: tuple[SbdSlot, ...] | None
+    error: str                   # sbd's first complaint when the header could not be read
+
+
+@dataclass(frozen=True)
+class SbdView:
+    """SBD on one node, as the `sbd` probe read it."""
+
+    settings: dict[str, str]
+    devices: tuple[SbdDevice, ...]
+    bad_devices: int             # SBD_DEVICE entries that are not a /dev path
+    watchdogs: tuple[str, ...]   # the kernel's watchdog drivers (identity), e.g. "softdog"
+    running: bool                # an sbd process on the node
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.settings.get("SBD_DEVICE"))
+
+
+def parse_sbd_probe(text: str) -> SbdView:
+    """The `sbd` probe's lines: c|config, device, d|dump, l|list, watchdog, running."""
+    config: list[str] = []
+    devices: list[SbdDevice] = []
+    current: str | None = None
+    dump: list[str] = []
+    listing: list[str] = []
+    bad = 0
+    watchdogs: list[str] = []
+    running = False
+
+    def close() -> None:
+        if current is None:
+            return
+        dump_text, list_text = "\n".join(dump), "\n".join(listing)
+        header = parse_sbd_dump(dump_text)
+        slots = parse_sbd_list(list_text) if header is not None else None
+        error = "" if header is not None else next(
+            (line for line in dump if line and not line.startswith(("==Dumping", "@rc"))), "")
+        devices.append(SbdDevice(current, header, slots, error[:200]))
+
+    for line in text.splitlines():
+        if line.startswith("c|"):
+            config.append(line[2:])
+        elif line.startswith("device\t"):
+            close()
+            current, dump, listing = line.split("\t", 1)[1][:256], [], []
+        elif line.startswith("d|"):
+            dump.append(line[2:])
+        elif line.startswith("l|"):
+            listing.append(line[2:])
+        elif line == "baddevice":
+            bad += 1
+        elif line.startswith("watchdog\t"):
+            parts = line.split("\t")
+            if len(parts) == 3 and len(watchdogs) < 16:
+                watchdogs.append(parts[2][:100])
+        elif line == "running":
+            running = True
+    close()
+    return SbdView(parse_sbd_config("\n".join(config)), tuple(devices), bad, tuple(watchdogs),
+                   running)

@@ -29,6 +29,9 @@ READ_ONLY_PROGRAMS = frozenset(
         # --show-metadata (it runs the agent's meta-data action, as Pacemaker does); curl
         # only GETs pages.
         "timeout", "crm_resource", "curl", "sort",
+        # stonith_admin only with --history (--verbose: every event, not only one per node);
+        # sbd only with `dump` and `list` (the disk's header and slots; never `message`).
+        "stonith_admin", "sbd",
     }
 )
 
@@ -39,6 +42,9 @@ PACKAGED_PROVIDERS = ("heartbeat", "pacemaker", "redhat", "linbit", "openstack",
 # At most this many custom agents are read per node, each meta-data up to 64 KiB.
 MAX_CUSTOM_AGENTS = 20
 MAX_METADATA_BYTES = 65536
+# SBD: at most this many devices per node (sbd itself takes three), each path checked.
+MAX_SBD_DEVICES = 3
+SBD_DEVICE_PATH = "/dev/[A-Za-z0-9/_.:+-]{1,200}"
 # The exercise 5 lab: HAProxy's statistics page, as the exercise prescribes it.
 HAPROXY_STATS_URL = "http://127.0.0.1:8404/stats;csv"
 
@@ -156,6 +162,27 @@ PROBES: dict[str, Probe] = {
               "\"$(systemctl is-enabled \"$u\" 2>/dev/null)\" "
               "\"$(systemctl is-active \"$u\" 2>/dev/null)\"; done; fi; true",
               "HAProxy e Apache rodando neste nó, e se o systemd os inicia"),
+        # Fencing: what the fencer did (its history, every target), and SBD as this node
+        # sees it: its settings, each device's header and slots, the watchdogs the kernel has.
+        Probe("fence_history", _CLUSTER,
+              "timeout -k 2 10 stonith_admin --history '*' --verbose --output-as=xml | head -c 262144",
+              "histórico de fencing (stonith_admin --history)"),
+        Probe("sbd", _CLUSTER,
+              "f=/etc/default/sbd; test -r /etc/sysconfig/sbd && f=/etc/sysconfig/sbd; "
+              "test -r \"$f\" && grep '^SBD_' \"$f\" | head -c 8192 | sed 's/^/c|/'; set -f; "
+              "for d in $(sed -n 's/^SBD_DEVICE=//p' \"$f\" 2>/dev/null | head -n 1 "
+              "| sed \"s/[\\\"']//g; s/;/\\n/g\" | head -n " + str(MAX_SBD_DEVICES) + "); do "
+              "if printf '%s' \"$d\" | grep -Eqvx '" + SBD_DEVICE_PATH + "'; then "
+              "printf 'baddevice\\n'; continue; fi; "
+              "printf 'device\\t%s\\n' \"$d\"; "
+              "( timeout -k 2 10 sbd -d \"$d\" dump 2>&1; printf '@rc %s\\n' \"$?\" ) "
+              "| head -c 8192 | sed 's/^/d|/'; "
+              "( timeout -k 2 10 sbd -d \"$d\" list 2>&1; printf '@rc %s\\n' \"$?\" ) "
+              "| head -c 65536 | sed 's/^/l|/'; done; "
+              "for w in /sys/class/watchdog/watchdog*; do test -r \"$w/identity\" && "
+              "printf 'watchdog\\t%s\\t%s\\n' \"${w##*/}\" \"$(head -c 100 \"$w/identity\")\"; "
+              "done; pidof sbd > /dev/null && echo running; true",
+              "SBD: configuração, cabeçalho e slots de cada disco, watchdogs do kernel"),
         Probe("pg_vip", _CLUSTER,
               "set -f; for ip in $(" + _CIB_PARAM.format(type="IPaddr2", name="ip") + "); do "
               "printf '%s' \"$ip\" | grep -Eqx '[0-9A-Fa-f:.]{2,45}' || continue; "

@@ -6,7 +6,16 @@ message and, where it knows better than the step's generic hint, a specific hint
 One module per exercise; importing this package registers them all in CHECKS.
 """
 
-from checker.checks import agent, cluster, database, lab, remote, vm, web  # noqa: F401  (register)
+from checker.checks import (  # noqa: F401  (register)
+    agent,
+    cluster,
+    database,
+    fencing,
+    lab,
+    remote,
+    vm,
+    web,
+)
 from checker.checks.base import CHECKS, CheckSpec, Outcome, Params, Status
 
 __all__ = ["CHECKS", "CheckSpec", "Outcome", "Params", "Status"]

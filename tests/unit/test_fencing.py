@@ -60,3 +60,34 @@ def test_sbd_settings():
                                   "export PATH=/x\nsbd_lower=1\n")
     assert sbd_devices(configured) == ("/dev/disk/by-id/virtio-sbd", "/dev/vdc")
     assert configured["SBD_WATCHDOG_TIMEOUT"] == "30" and "SBD_BAD" not in configured
+
+
+def test_the_sbd_probe_as_a_node_prints_it():
+    from checker.fencing import parse_sbd_probe
+
+    dump = (SBD / "dump.txt").read_text().splitlines()
+    listing = (SBD / "list.txt").read_text().splitlines()
+    text = "\n".join([
+        "c|SBD_DEVICE=\"/dev/loop0;/dev/nonexistent\"", "c|SBD_WATCHDOG_TIMEOUT=5",
+        "device\t/dev/loop0", *(f"d|{line}" for line in dump), "d|@rc 0",
+        *(f"l|{line}" for line in listing), "l|@rc 0",
+        "device\t/dev/nonexistent",
+        *(f"d|{line}" for line in (SBD / "dump-unreadable.txt").read_text().splitlines()),
+        "d|@rc 1", "l|== disk /dev/nonexistent unreadable!", "l|@rc 1",
+        "baddevice", "watchdog\twatchdog0\tsoftdog", "running"])
+    view = parse_sbd_probe(text)
+    assert view.configured and view.running and view.watchdogs == ("softdog",)
+    ok, missing = view.devices
+    assert ok.header.msgwait_s == 20 and [s.node for s in ok.slots] == ["node1", "node2"]
+    assert missing.header is None and missing.slots is None
+    assert missing.error == "== disk /dev/nonexistent unreadable!"
+    assert view.bad_devices == 1
+    empty = parse_sbd_probe("")
+    assert not empty.configured and empty.devices == () and not empty.running
+
+
+def test_a_crash_fenced_by_the_cluster_and_one_asked_by_hand():
+    by_cluster, by_hand = parse_fence_history((PACEMAKER / "fence-history-crash.xml").read_text())
+    assert by_cluster.asked_by_cluster and by_cluster.succeeded and by_cluster.action == "reboot"
+    assert (by_cluster.target, by_cluster.delegate) == ("node2", "node1")
+    assert not by_hand.asked_by_cluster and not by_hand.confirmed_by_hand

@@ -38,6 +38,7 @@ from checker.fencing import (
     parse_sbd_config,
     parse_sbd_dump,
     parse_sbd_list,
+    parse_sbd_probe,
     sbd_devices,
 )
 from checker.gather import _attach_cluster_model
@@ -127,6 +128,7 @@ def test_probe_parsers_never_raise(text):
     assert header is None or header.msgwait_s <= MAX_SBD_TIMEOUT_S
     parse_sbd_list(text)
     sbd_devices(parse_sbd_config(text))
+    parse_sbd_probe(text)
 
 
 LAB = Inventory("fuzz", (Host("node1", "10.0.0.11", "cluster"), Host("node2", "10.0.0.12", "cluster"),

@@ -114,6 +114,13 @@ def test_every_probe_only_starts_read_only_programs():
             assert program in READ_ONLY_PROGRAMS, (probe.name, program)
         for use in re.findall(r"\bcrm_resource\s+(\S+)", probe.command):
             assert use == "--show-metadata", (probe.name, use)
+        # the fencer and the SBD disk are only ever read
+        for use in re.findall(r"\bstonith_admin\s+(\S+)", probe.command):
+            assert use == "--history", (probe.name, use)
+        for use in re.findall(r"\bsbd\s+-d\s+\S+\s+(\S+)", probe.command):
+            assert use in {"dump", "list"}, (probe.name, use)
+        assert not re.search(r"(?<![/\w])sbd\s+(?!-d\b)", probe.command.replace("pidof sbd", "")), \
+            probe.name
 
 
 def test_probe_commands_are_valid_shell():
