@@ -178,7 +178,7 @@ PROBES: dict[str, Probe] = {
               "( timeout -k 2 10 sbd -d \"$d\" dump 2>&1; printf '@rc %s\\n' \"$?\" ) "
               "| head -c 8192 | sed 's/^/d|/'; "
               "( timeout -k 2 10 sbd -d \"$d\" list 2>&1; printf '@rc %s\\n' \"$?\" ) "
-              "| head -c 65536 | sed 's/^/l|/'; done; "
+              "| head -c 65536 | sed 's/^/l|/'; done; set +f; "
               "for w in /sys/class/watchdog/watchdog*; do test -r \"$w/identity\" && "
               "printf 'watchdog\\t%s\\t%s\\n' \"${w##*/}\" \"$(head -c 100 \"$w/identity\")\"; "
               "done; pidof sbd > /dev/null && echo running; true",

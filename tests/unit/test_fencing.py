@@ -91,3 +91,85 @@ def test_a_crash_fenced_by_the_cluster_and_one_asked_by_hand():
     assert by_cluster.asked_by_cluster and by_cluster.succeeded and by_cluster.action == "reboot"
     assert (by_cluster.target, by_cluster.delegate) == ("node2", "node1")
     assert not by_hand.asked_by_cluster and not by_hand.confirmed_by_hand
+
+
+# -- the checks, on what the Vagrant lab with SBD really printed (fixtures/vagrant-sbd) ------
+
+VAGRANT = FIXTURES / "vagrant-sbd"
+
+
+def vagrant_facts(cib_edit=lambda s: s, **sbd_edits):
+    """The recorded lab; sbd_edits[node] changes that node's sbd probe text."""
+    from checker.facts import LabFacts, NodeFacts
+    from checker.inventory import Host, Inventory
+    from checker.model import parse_cib, parse_status
+    from checker.probes import ProbeOutput
+
+    inventory = Inventory("vagrant", (Host("node1", "192.168.213.11", "cluster"),
+                                      Host("node2", "192.168.213.12", "cluster")))
+    nodes = {}
+    for host in inventory.hosts:
+        sbd = (VAGRANT / f"{host.name}.sbd.txt").read_text()
+        sbd = sbd_edits.get(host.name, lambda s: s)(sbd)
+        history = (VAGRANT / "node1.fence_history.txt").read_text()
+        nodes[host.name] = NodeFacts(host, probes={"sbd": ProbeOutput(0, sbd),
+                                                   "fence_history": ProbeOutput(0, history)})
+    cib = parse_cib(cib_edit((VAGRANT / "node1.cib.txt").read_text()))
+    return LabFacts(inventory, nodes, cib=cib,
+                    status=parse_status((VAGRANT / "node1.status.txt").read_text()),
+                    read_from="node1")
+
+
+def configured(facts):
+    from checker.checks import CHECKS
+
+    return CHECKS["fencing_configured"].function(facts, {})
+
+
+def test_sbd_as_the_vagrant_lab_has_it_passes():
+    outcome = configured(vagrant_facts())
+    assert outcome.status.value == "pass", outcome
+    assert "sbd-fence (fence_sbd) em node1" in outcome.message
+
+
+def test_the_typical_sbd_mistakes_each_have_their_message():
+    def other_device(text):
+        return text.replace('SBD_DEVICE="/dev/disk/by-path/', 'SBD_DEVICE="/dev/vdb', 1)
+
+    cases = {
+        "SBD_DEVICE difere entre os nós": vagrant_facts(node2=other_device),
+        "Nenhum watchdog no kernel de node2": vagrant_facts(
+            node2=lambda t: "\n".join(x for x in t.splitlines() if not x.startswith("watchdog"))),
+        "O sbd não está rodando em node1": vagrant_facts(node1=lambda t: t.replace("\nrunning", "")),
+        "não tem slot para node1": vagrant_facts(
+            node2=lambda t: t.replace("l|1\tnode1\tclear\t\n", "")),
+        "SBD_DEVICE não está em /etc/default/sbd em node1": vagrant_facts(
+            node1=lambda t: "\n".join(x for x in t.splitlines() if "SBD_DEVICE" not in x
+                                      and not x.startswith(("device", "d|", "l|")))),
+        "O msgwait do disco (30 s) não cabe no stonith-timeout (30 s)": vagrant_facts(
+            cib_edit=lambda c: c.replace('name="stonith-timeout" value="90s"',
+                                         'name="stonith-timeout" value="30s"')),
+        "stonith-enabled=false": vagrant_facts(
+            cib_edit=lambda c: c.replace('name="stonith-enabled" value="true"',
+                                         'name="stonith-enabled" value="false"')),
+    }
+    for expected, facts in cases.items():
+        outcome = configured(facts)
+        assert outcome.status.value == "fail" and expected in outcome.message, (expected, outcome)
+        assert outcome.hint, expected
+
+
+def test_the_sbd_probe_lists_the_kernels_watchdogs(tmp_path):
+    """The device loop turns globbing off (paths from the node's own file); the watchdog
+    loop needs it back on: run the probe with /sys/class/watchdog pointed at a fake one."""
+    import subprocess
+
+    from checker.probes import PROBES, build_script, parse_output
+
+    fake = tmp_path / "watchdog" / "watchdog0"
+    fake.mkdir(parents=True)
+    (fake / "identity").write_text("Software Watchdog\n")
+    script, marker = build_script([PROBES["sbd"]])
+    script = script.replace("/sys/class/watchdog/", f"{tmp_path}/watchdog/")
+    out = subprocess.run(["sh", "-s"], input=script, capture_output=True, text=True).stdout
+    assert "watchdog\twatchdog0\tSoftware Watchdog" in parse_output(out, marker)["sbd"].text
