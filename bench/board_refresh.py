@@ -30,9 +30,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from nslabs import inventory, namespace_labs  # this folder
+
 ROOT = Path(__file__).resolve().parents[1]
-NSLAB = ROOT / "labs" / "nslab" / "nslab"
-STATE = Path("/var/tmp/labcheck-nslab")
 
 
 def get(url: str, etag: str | None = None) -> tuple[int, bytes, str | None, float]:
@@ -53,21 +53,13 @@ def main() -> int:
     parser.add_argument("--labs", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
-    names = [f"c{i}" for i in range(1, args.labs + 1)]
-    started = time.perf_counter()
     watch = None
-    try:
-        for i, name in enumerate(names):
-            subprocess.run([str(NSLAB), "up", "--name", name, "--subnet", f"192.168.{231 + i}"],
-                           check=True, capture_output=True)
-        print(f"{args.labs} laboratórios no ar em {time.perf_counter() - started:.0f} s")
-        with tempfile.TemporaryDirectory() as tmp:
+    with namespace_labs(args.labs) as (names, known), tempfile.TemporaryDirectory() as tmp:
+        try:
             folder = Path(tmp) / "turma"
             folder.mkdir()
             for name in names:
-                (folder / f"{name}.yaml").write_text((STATE / name / "inventory.yaml").read_text())
-            known = Path(tmp) / "known_hosts"
-            known.write_text("".join((STATE / n / "known_hosts").read_text() for n in names))
+                (folder / f"{name}.yaml").write_text(inventory(name).read_text())
             watch = subprocess.Popen(
                 [sys.executable, "-m", "checker", "class", "watch", "exercise2", "--inventories",
                  str(folder), "--every", "15", "--jobs", str(args.labs), "--port", "0",
@@ -107,12 +99,10 @@ def main() -> int:
             if same:
                 print(f"/api/board sem mudança (304): mediana "
                       f"{1000 * statistics.median(same):.1f} ms ({len(same)} de 50 pedidos)")
-    finally:
-        if watch is not None:
-            watch.send_signal(signal.SIGINT)
-            watch.wait(timeout=60)
-        for name in names:
-            subprocess.run([str(NSLAB), "down", "--name", name], capture_output=True)
+        finally:
+            if watch is not None:
+                watch.send_signal(signal.SIGINT)
+                watch.wait(timeout=60)
     return 0
 
 
