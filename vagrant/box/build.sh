@@ -36,7 +36,10 @@ HA_PKGS=(pacemaker pacemaker-cli-utils pcs corosync resource-agents fence-agents
          nfs-kernel-server nfs-common
          busybox-static cpio
          iputils-ping less vim-tiny nano procps psmisc rsync curl bash-completion
-         libxml2-utils)  # ocf-tester validates meta-data with xmllint (exercise 4)
+         libxml2-utils   # ocf-tester validates meta-data with xmllint (exercise 4)
+         # SBD fencing (fence_sbd is in fence-agents): node3 serves the shared disk over
+         # iSCSI (tgt), node1 and node2 log in to it (open-iscsi)
+         sbd tgt open-iscsi)
 # Kept in the box's local apt repository (/srv/lab/debs), NOT installed: the students
 # install them offline in the exercises. node3 also re-installs pcs from there.
 # Exercise 5 installs apache2 and haproxy.
@@ -178,6 +181,12 @@ for unit in pcsd pcsd-ruby pacemaker corosync; do
 done
 # The cluster starts only where provisioning sets it up; pcsd is ready everywhere.
 in_root systemctl disable corosync.service pacemaker.service >/dev/null 2>&1 || true
+# sbd's package makes corosync (sbd) and pacemaker_remote (sbd_remote) require it; with
+# no device and no watchdog it fails and takes them with it (node3 of exercise 2, too).
+# provision/sbd.sh configures sbd and enables it on node1 and node2.
+in_root systemctl disable sbd.service sbd_remote.service >/dev/null 2>&1 || true
+# Only node3 serves iSCSI (provision/node3.sh enables it there).
+in_root systemctl disable tgt.service >/dev/null 2>&1 || true
 in_root systemctl enable pcsd.service libvirtd.service virtlogd.socket >/dev/null 2>&1 || true
 # Debian's corosync ships an example corosync.conf; pcs cluster setup refuses nodes
 # that have one ("cluster configuration files found").
