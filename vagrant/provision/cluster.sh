@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
 # Forms the cluster from one node (the Vagrantfile runs it on the last cluster node):
 #   pcs host auth + pcs cluster setup lab node1 addr=... node2 addr=... --start --enable --wait
-# and stonith-enabled=false. Idempotent: does nothing to a cluster that already exists.
+# Idempotent: does nothing to a cluster that already exists.
 #
-# Why no fencing: a fence agent for these VMs (fence_virsh / fence_xvm) must reach the
-# hypervisor that runs them — the student's own machine — with credentials, and the lab
-# network has no route there. So the lab runs without STONITH, which is acceptable ONLY
-# in a lab: lesson 7.1 explains why production clusters need fencing.
+# Fencing: with LAB_SBD_DEVICE (vagrant/lab.yaml, provision/sbd.sh), a fence_sbd device
+# on the iSCSI disk that node3 serves and stonith-enabled=true. Without it, the old way:
+# stonith-enabled=false, acceptable ONLY in a lab (lesson 7.1 explains why).
 set -euo pipefail
 : "${LAB_CLUSTER_NAME:?}" "${LAB_CLUSTER_NODES:?}" "${LAB_HACLUSTER_PASSWORD:?}"
 
@@ -17,10 +16,10 @@ for pair in $LAB_CLUSTER_NODES; do
 done
 # Under emulation (TCG) a busy VM can leave corosync unscheduled for more than 2.5 s
 # ("Corosync main process was not scheduled for 2580 ms", seen on this lab while it ran
-# exercise 2), past the default 3 s token: node2 dropped out and rejoined. A 10 s token,
-# only with LAB_DRIVER=qemu, as one gives cluster nodes on slow virtual machines.
+# exercise 2), past the default 3 s token: node2 dropped out and rejoined. A longer token
+# (vagrant/lab.yaml: corosync_token_qemu), only with LAB_DRIVER=qemu.
 if [[ ${LAB_DRIVER:-kvm} == qemu ]]; then
-  setup_args+=(totem token=10000)
+  setup_args+=(totem "token=${LAB_COROSYNC_TOKEN_QEMU:-10000}")
 fi
 
 if ! grep -qx "[[:space:]]*cluster_name: $LAB_CLUSTER_NAME" /etc/corosync/corosync.conf 2>/dev/null; then
@@ -47,15 +46,45 @@ if ! grep -qx "[[:space:]]*cluster_name: $LAB_CLUSTER_NAME" /etc/corosync/corosy
 fi
 
 pcs cluster start --all --wait=600 >/dev/null 2>&1 || true
-# stonith-enabled=false only while nobody has set it: a later `vagrant provision` must not
-# switch off fencing that a student configured.
-for i in $(seq 1 60); do
-  if cibadmin --query --scope crm_config >/dev/null 2>&1; then
-    crm_attribute --type crm_config --name stonith-enabled --query >/dev/null 2>&1 && break
-    pcs property set stonith-enabled=false 2>/dev/null && break
+cib_ready() {
+  for i in $(seq 1 60); do cibadmin --query --scope crm_config >/dev/null 2>&1 && return 0; sleep 5; done
+  return 1
+}
+
+if [[ -n ${LAB_SBD_DEVICE:-} ]]; then
+  # sbd starts with corosync, but `pcs cluster setup` disables it (it first destroys any
+  # cluster on the nodes). Enable it as one does by hand, on every node through pcsd
+  # (this also writes /etc/default/sbd), and restart the cluster to start it: no
+  # resources yet on a fresh lab. Also fixes a lab whose sbd is off for any reason.
+  if pcs stonith sbd status 2>/dev/null | grep -E "^($(IFS='|'; echo "${names[*]}")):" | grep -q 'NO *$'; then
+    for i in $(seq 1 10); do  # node1 may still be logging in to the disk (provision/sbd.sh)
+      pcs stonith sbd enable device="$LAB_SBD_DEVICE" watchdog=/dev/watchdog \
+        SBD_WATCHDOG_TIMEOUT="${LAB_SBD_WATCHDOG_TIMEOUT:?}" && break
+      [[ $i == 10 ]] && exit 1
+      sleep 30
+    done
+    pcs cluster stop --all && pcs cluster start --all --wait=600
   fi
-  sleep 5
-done
+  cib_ready
+  # Created once, with STONITH turned on; a later `vagrant provision` leaves the device and
+  # the properties as the student has them.
+  if ! pcs stonith config sbd-fence >/dev/null 2>&1; then
+    pcs stonith create sbd-fence fence_sbd devices="$LAB_SBD_DEVICE" \
+      power_timeout="$(( LAB_SBD_MSGWAIT_TIMEOUT + 15 ))"
+    pcs property set stonith-timeout="${LAB_SBD_STONITH_TIMEOUT:?}s" stonith-enabled=true
+  fi
+  pcs stonith sbd status
+else
+  # stonith-enabled=false only while nobody has set it: a later `vagrant provision` must
+  # not switch off fencing that a student configured.
+  for i in $(seq 1 60); do
+    if cibadmin --query --scope crm_config >/dev/null 2>&1; then
+      crm_attribute --type crm_config --name stonith-enabled --query >/dev/null 2>&1 && break
+      pcs property set stonith-enabled=false 2>/dev/null && break
+    fi
+    sleep 5
+  done
+fi
 # Wait until every node is online, so the first `labcheck` sees a whole cluster.
 for i in $(seq 1 120); do
   online=$(crm_mon -1 --output-as=xml 2>/dev/null | grep -c 'online="true"' || true)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # node3: only the base system — no pacemaker, corosync or pcs (exercise 2 installs
 # pacemaker-remote and pcs from the local repository /srv/lab/debs). It also serves the
-# exercise 1 VM's disk over NFS to node1 and node2. Idempotent.
+# exercise 1 VM's disk over NFS and the SBD disk over iSCSI to node1 and node2. Idempotent.
 set -euo pipefail
 : "${LAB_SUBNET:?}"
 
@@ -34,4 +34,27 @@ grep -qxF "$line" /etc/exports || echo "$line" >>/etc/exports
 systemctl enable --now nfs-server.service
 exportfs -ra
 exportfs -v
-echo "node3: base system + NFS ok"
+
+# The SBD disk of node1 and node2, over iSCSI (tgt reads /etc/tgt/conf.d at start). A
+# file in node3's own disk, so `vagrant snapshot` (internal, qcow2) keeps it with node3.
+if [[ -n ${LAB_SBD_IQN:-} ]]; then
+  mkdir -p /srv/iscsi
+  [[ -f /srv/iscsi/sbd.img ]] || truncate -s "${LAB_SBD_DISK_MB:?}M" /srv/iscsi/sbd.img
+  conf=$(cat <<CONF
+# Disco do SBD do cluster (vagrant/lab.yaml, provision/node3.sh).
+<target $LAB_SBD_IQN>
+    backing-store /srv/iscsi/sbd.img
+    initiator-address $LAB_SUBNET.0/24
+    write-cache off
+</target>
+CONF
+)
+  systemctl enable tgt.service >/dev/null 2>&1
+  # Restart only on a change: a restart drops node1's and node2's sessions for a moment.
+  if [[ $(cat /etc/tgt/conf.d/labcheck-sbd.conf 2>/dev/null) != "$conf" ]] || ! systemctl -q is-active tgt; then
+    printf '%s\n' "$conf" >/etc/tgt/conf.d/labcheck-sbd.conf
+    systemctl restart tgt.service   # tgt-admin reads the configuration at start
+  fi
+  tgtadm --lld iscsi --mode target --op show | grep -E '^Target|Backing store path|ACL|[0-9]+\.[0-9]+\.'
+fi
+echo "node3: base system + NFS + iSCSI ok"
