@@ -34,13 +34,10 @@ def stuck_at(exercise: Exercise, attempt: Attempt) -> str | None:
     """The first required step not passed (a skip is not a block): where the student is.
     None for a lab that could not be read: where it stands is unknown, and it is counted
     apart, as inaccessible."""
-    statuses = {row.step: row.status for row in attempt.steps}
     if attempt.status in {"unreachable", "error"}:
         return None
-    for step in exercise.steps:
-        if step.required and statuses.get(step.id) not in {Status.PASS.value, Status.SKIP.value}:
-            return step.id
-    return None
+    pending = attempt.pending(exercise)
+    return pending[0][1].id if pending else None
 
 
 def student_row(exercise: Exercise, name: str, lab: LabSummary | None) -> dict:
@@ -49,8 +46,7 @@ def student_row(exercise: Exercise, name: str, lab: LabSummary | None) -> dict:
                 "attempts": 0, "graded_at": None, "changed_at": None, "stuck_at": None,
                 "cells": [CELL_WAITING] * len(exercise.steps), "first_passed": {}, "detail": ""}
     latest = lab.latest
-    statuses = {row.step: row.status for row in latest.steps}
-    default = CELL_UNREACHABLE if latest.status == "unreachable" else CELL_ERROR
+    statuses = latest.statuses()
     return {
         "student": name,
         "status": latest.status,
@@ -60,8 +56,8 @@ def student_row(exercise: Exercise, name: str, lab: LabSummary | None) -> dict:
         "graded_at": latest.graded_at,
         "changed_at": lab.changed_at,
         "stuck_at": stuck_at(exercise, latest),
-        "cells": [cell(latest, statuses[s.id]) if s.id in statuses else default
-                  for s in exercise.steps],
+        # a step with no row (no report at all) is as unread as an error
+        "cells": [cell(latest, statuses.get(s.id, Status.ERROR.value)) for s in exercise.steps],
         "first_passed": dict(lab.first_passed),
         "detail": latest.detail or "; ".join(latest.problems),
     }
@@ -83,7 +79,7 @@ def board(exercise: Exercise, students: Sequence[str], labs: Mapping[str, LabSum
         "schema": SCHEMA,
         "now": now,
         "exercise": {"id": exercise.id, "title": exercise.title,
-                     "scale": sum(s.points for s in exercise.steps)},
+                     "scale": exercise.points},
         "scale_rule": CLASS_SCALE_RULE,
         "round": {"number": rounds.number, "started_at": rounds.started_at or None,
                   "finished_at": rounds.finished_at, "next_at": rounds.next_at,

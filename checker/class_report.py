@@ -29,10 +29,6 @@ def failed_steps(result: StudentResult) -> list[str]:
             if r.step.required and r.status in {Status.FAIL, Status.ERROR}]
 
 
-def scale_of(exercise: Exercise) -> int:
-    return sum(s.points for s in exercise.steps)
-
-
 def number(value: float) -> str:
     """A score for files and tools (CSV, Moodle): a point, one decimal at most, no thousands
     separator — read the same in every language."""
@@ -45,7 +41,7 @@ def score_text(value: float) -> str:
 
 
 def summary_table(results: list[StudentResult], exercise: Exercise) -> str:
-    scale = scale_of(exercise)
+    scale = exercise.points
     width = max([len("aluno"), *(len(r.student) for r in results)])
     lines = [f"{'aluno':<{width}}  {'situação':<11}  {'nota':>9}  pendências",
              f"{'-' * width}  {'-' * 11}  {'-' * 9}  {'-' * 30}"]
@@ -82,7 +78,7 @@ def to_csv(exercise: Exercise, results: list[StudentResult]) -> str:
     # points of the steps this lab could show, as the student's own report says
     writer.writerow(["student", "score", "max_score", "status", "detail", "raw_score",
                      "raw_max_score", "unchecked_steps", *step_ids])
-    scale = scale_of(exercise)
+    scale = exercise.points
     for r in results:
         by_step = {x.step.id: x.status.value for x in r.report.results} if r.report else {}
         row = [r.student, number(r.class_score), scale, r.status, r.detail, r.score, r.max_score,
@@ -96,11 +92,11 @@ def to_json(exercise: Exercise, results: list[StudentResult]) -> str:
         "exercise": exercise.id,
         "title": exercise.title,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "scale": scale_of(exercise),
+        "scale": exercise.points,
         "scale_rule": CLASS_SCALE_RULE,
         "students": [
             {"student": r.student, "status": r.status, "score": r.class_score,
-             "max_score": scale_of(exercise), "raw_score": r.score,
+             "max_score": exercise.points, "raw_score": r.score,
              "raw_max_score": r.max_score, "detail": r.detail, "seconds": round(r.seconds, 2),
              "report": to_dict(r.report) if r.report else None}
             for r in results
@@ -127,7 +123,7 @@ def to_html(exercise: Exercise, results: list[StudentResult]) -> str:
     e = html.escape
     rows = []
     for r in results:
-        score = f"{score_text(r.class_score)}/{scale_of(exercise)}"
+        score = f"{score_text(r.class_score)}/{exercise.points}"
         rows.append(f"<tr><td><a href='#{e(r.student)}'>{e(r.student)}</a></td>"
                     f"<td><span class='badge b-{r.status}'>{STATUS_PT[r.status]}</span></td>"
                     f"<td>{score}</td><td>{e(r.detail or ', '.join(failed_steps(r)))}</td></tr>")
@@ -189,9 +185,14 @@ def _write_all(folder: Path, texts: dict[str, str]) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, text in texts.items():
-        path = folder / name
-        partial = path.with_name(f".{name}.tmp")
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(path)  # a reader never sees half a gradebook
-        paths.append(path)
+        replace_file(folder / name, text)
+        paths.append(folder / name)
     return paths
+
+
+def replace_file(path: Path, text: str) -> None:
+    """Write `text` beside `path`, then rename it over: a reader never sees half a file."""
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False,
+                                     prefix=f".{path.name}.", newline="") as partial:
+        partial.write(text)
+    Path(partial.name).replace(path)

@@ -300,8 +300,8 @@ def list_exercises() -> int:
         raise LabcheckError("Nenhum exercício encontrado (labs/exerciseN.yaml).")
     for name in names:
         exercise = load_exercise(name)
-        points = sum(s.points for s in exercise.steps)
-        print(f"{name:<10} {exercise.title} — {len(exercise.steps)} passos, {points} pontos")
+        print(f"{name:<10} {exercise.title} — {len(exercise.steps)} passos, "
+              f"{exercise.points} pontos")
     return EXIT_PASSED
 
 

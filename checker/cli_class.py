@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import threading
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from checker.class_report import score_text
+from checker.class_report import STATUS_PT, replace_file, score_text
 from checker.errors import EXIT_PASSED, UsageError
 from checker.exercises import Exercise, load_exercise
 from checker.history import History, LabSummary, default_db_path
@@ -108,13 +107,9 @@ def _when(ts: float | None, today: str) -> str:
         moment.strftime("%d/%m %H:%M")
 
 
-STATUS_PT = {"passed": "aprovado", "failed": "reprovado", "unreachable": "inacessível",
-             "error": "erro"}
-
-
 def history_table(exercise: Exercise, labs: dict[str, LabSummary]) -> str:
     today = datetime.now().strftime("%Y-%m-%d")
-    scale = sum(s.points for s in exercise.steps)
+    scale = exercise.points
     numbers = [str(i) for i in range(1, len(exercise.steps) + 1)]
     header = ["aluno", "tentativas", "melhor", "última", "situação", *numbers]
     rows = []
@@ -141,10 +136,7 @@ def run_history(argv: Sequence[str], add_db) -> int:
     args = parser.parse_args(argv)
     exercise = load_exercise(args.exercise)
     db_path = args.db or default_db_path()
-    if not db_path.is_file():
-        raise UsageError(f"O histórico {db_path} não existe: nenhuma correção foi gravada ainda "
-                         "(rode labcheck class ou labcheck class watch, ou diga --db).")
-    with History(db_path) as history:
+    with History.existing(db_path) as history:
         labs = history.summaries(exercise.id)
     print(f"labcheck class history · {exercise.title}")
     print(f"Histórico: {db_path}\n")
@@ -158,7 +150,15 @@ def run_history(argv: Sequence[str], add_db) -> int:
 # -- export ----------------------------------------------------------------------------------
 
 def run_export(argv: Sequence[str], add_db) -> int:
-    from checker.export import FORMATS, PICKS, collect, to_json, to_moodle, to_steps_csv
+    from checker.export import (
+        FORMATS,
+        PICKS,
+        collect,
+        require_roster,
+        to_json,
+        to_moodle,
+        to_steps_csv,
+    )
     from checker.roster import IDENTIFIERS, load_roster
 
     parser = argparse.ArgumentParser(
@@ -184,13 +184,9 @@ def run_export(argv: Sequence[str], add_db) -> int:
     args = parser.parse_args(argv)
     exercises = [load_exercise(name) for name in dict.fromkeys(args.exercises)]
     roster = load_roster(args.roster) if args.roster else None
-    if args.format == "moodle" and roster is None:
-        raise UsageError("O formato moodle precisa da lista da turma: --roster turma.csv "
-                         "(colunas student e email, idnumber ou username).")
-    db_path = args.db or default_db_path()
-    if not db_path.is_file():
-        raise UsageError(f"O histórico {db_path} não existe: nenhuma correção foi gravada ainda.")
-    with History(db_path) as history:
+    if args.format == "moodle":
+        require_roster(roster)  # before the history is read
+    with History.existing(args.db or default_db_path()) as history:
         export = collect(history, exercises, args.pick, roster)
     if args.format == "moodle":
         text = to_moodle(export, args.id_column)
@@ -211,9 +207,6 @@ def run_export(argv: Sequence[str], add_db) -> int:
 def write_atomically(path: Path, text: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False,
-                                         prefix=f".{path.name}.", newline="") as partial:
-            partial.write(text)
-        Path(partial.name).replace(path)
+        replace_file(path, text)
     except OSError as exc:
         raise UsageError(f"Não foi possível gravar {path}: {exc.strerror or exc}.") from None

@@ -46,6 +46,11 @@ class Exercise:
     # What the lab itself must provide before the exercise starts (labcheck start).
     readiness: tuple[Step, ...] = ()
 
+    @property
+    def points(self) -> int:
+        """All the points of the exercise, bonus included: a class's scale."""
+        return sum(s.points for s in self.steps)
+
 
 def labs_dir() -> Path:
     return Path(os.environ.get(ENV_LABS_DIR, DEFAULT_LABS_DIR))

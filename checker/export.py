@@ -102,12 +102,10 @@ def iso(when: float | None) -> str:
 def feedback(grade: Grade, pick: str) -> str:
     """Plain-language feedback from the exercise's own titles (nothing a lab sent)."""
     attempt, exercise = grade.attempt, grade.exercise
-    statuses = {row.step: row.status for row in attempt.steps}
-    numbered = [(i, s) for i, s in enumerate(exercise.steps, 1)]
-    pending = [f"{i}. {s.title}" for i, s in numbered
-               if s.required and statuses.get(s.id) != Status.PASS.value
-               and statuses.get(s.id) != Status.SKIP.value]
-    unchecked = [f"{i}. {s.title}" for i, s in numbered if statuses.get(s.id) == Status.SKIP.value]
+    statuses = attempt.statuses()
+    pending = [f"{i}. {s.title}" for i, s in attempt.pending(exercise)]
+    unchecked = [f"{i}. {s.title}" for i, s in enumerate(exercise.steps, 1)
+                 if statuses.get(s.id) == Status.SKIP.value]
     which = "melhor correção" if pick == "best" else "última correção"
     parts = [f"labcheck, {which} ({iso(attempt.graded_at)}): {number(attempt.score)} de "
              f"{attempt.scale}."]
@@ -125,11 +123,16 @@ def feedback(grade: Grade, pick: str) -> str:
     return " ".join(parts)
 
 
-def to_moodle(export: Export, id_column: str | None = None) -> str:
-    if export.roster is None:
+def require_roster(roster: dict[str, RosterEntry] | None) -> dict[str, RosterEntry]:
+    if roster is None:
         raise UsageError("O formato moodle precisa da lista da turma: --roster turma.csv "
                          "(colunas student e email, idnumber ou username).")
-    available = roster_identifiers(export.roster)
+    return roster
+
+
+def to_moodle(export: Export, id_column: str | None = None) -> str:
+    roster = require_roster(export.roster)
+    available = roster_identifiers(roster)
     column = id_column or (available[0] if available else None)
     if column is None or column not in available:
         raise UsageError(f"A lista da turma não tem a coluna {column or 'de identificação'} "
@@ -141,12 +144,12 @@ def to_moodle(export: Export, id_column: str | None = None) -> str:
     writer = csv.writer(out, lineterminator="\n")
     header = [column]
     for exercise in export.exercises:
-        header += [f"{exercise.title} (de {sum(s.points for s in exercise.steps)})",
+        header += [f"{exercise.title} (de {exercise.points})",
                    f"{exercise.title} — comentário"]
     writer.writerow(header)
     missing_id = []
     for student in sorted(by_student):
-        entry = export.roster.get(student)
+        entry = roster.get(student)
         if entry is None:
             continue  # listed in export.not_in_roster
         if column not in entry.ids:
@@ -209,7 +212,7 @@ def to_json(export: Export) -> str:
             })
         exercises.append({
             "id": exercise.id, "title": exercise.title,
-            "scale": sum(s.points for s in exercise.steps),
+            "scale": exercise.points,
             "steps": [{"id": s.id, "number": i, "title": s.title, "points": s.points,
                        "required": s.required} for i, s in enumerate(exercise.steps, 1)],
             "students": students,

@@ -96,7 +96,7 @@ class Report:
     @property
     def scale(self) -> int:
         """The exercise's full points (bonus included), the same for every lab of a class."""
-        return sum(r.step.points for r in self.results)
+        return self.exercise.points
 
     @property
     def class_score(self) -> float:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from checker.checks import Status
 from checker.errors import UsageError
-from checker.exercises import Exercise
+from checker.exercises import Exercise, Step
 from checker.grading import Report
 
 ENV_DB = "LABCHECK_DB"
@@ -120,6 +120,18 @@ class Attempt:
     problems: tuple[str, ...]
     steps: tuple[StepRow, ...]
 
+    def statuses(self) -> dict[str, str]:
+        """Step id -> pass | fail | skip | error."""
+        return {row.step: row.status for row in self.steps}
+
+    def pending(self, exercise: Exercise) -> list[tuple[int, Step]]:
+        """The required steps not passed, numbered from 1 as the report numbers them; a step
+        this lab could not check (skip) is not pending."""
+        statuses = self.statuses()
+        done = {Status.PASS.value, Status.SKIP.value}
+        return [(number, step) for number, step in enumerate(exercise.steps, 1)
+                if step.required and statuses.get(step.id) not in done]
+
 
 @dataclass(frozen=True)
 class LabSummary:
@@ -140,16 +152,28 @@ def fingerprint(status: str, step_statuses: Iterable[tuple[str, str]]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _missing(path: Path) -> UsageError:
+    return UsageError(f"O histórico {path} não existe: nenhuma correção foi gravada ainda "
+                      "(rode labcheck class ou labcheck class watch, ou diga --db).")
+
+
 class History:
     """A connection to the history file; use one per thread."""
+
+    @classmethod
+    def existing(cls, path: Path) -> History:
+        """An existing history, brought to this schema; a missing file is a UsageError
+        (reading one must not create it)."""
+        if not path.is_file():
+            raise _missing(path)
+        return cls(path)
 
     def __init__(self, path: Path, readonly: bool = False) -> None:
         self.path = path
         try:
             if readonly:
                 if not path.is_file():
-                    raise UsageError(f"O histórico {path} não existe: nenhuma correção foi gravada "
-                                     "ainda (rode labcheck class ou labcheck class watch).")
+                    raise _missing(path)
                 self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True,
                                           timeout=BUSY_TIMEOUT_S, isolation_level=None,
                                           check_same_thread=False)
@@ -196,7 +220,7 @@ class History:
         if origin not in ORIGINS:
             raise ValueError(origin)
         when = time.time() if graded_at is None else graded_at
-        scale = sum(s.points for s in exercise.steps)
+        scale = exercise.points
         if report is not None:
             rows = [(r.step.id, r.status.value, r.points, r.outcome.message, r.hint)
                     for r in report.results]
@@ -252,22 +276,12 @@ class History:
             " ORDER BY position", (attempt_id,)))
         return Attempt(*row[:11], problems=tuple(json.loads(row[11])), steps=steps)
 
-    def attempts(self, exercise: str, student: str) -> list[Attempt]:
-        ids = [r[0] for r in self.db.execute(
-            "SELECT id FROM attempt WHERE exercise = ? AND student = ? ORDER BY id",
-            (exercise, student))]
-        return [self.attempt(i) for i in ids]
-
     def best_attempt(self, exercise: str, student: str) -> Attempt:
         """The highest score; among equals, the latest."""
         row = self.db.execute(
             "SELECT id FROM attempt WHERE exercise = ? AND student = ?"
             " ORDER BY score DESC, id DESC LIMIT 1", (exercise, student)).fetchone()
         return self.attempt(row[0])
-
-    def students(self, exercise: str) -> list[str]:
-        return [r[0] for r in self.db.execute(
-            "SELECT student FROM lab WHERE exercise = ? ORDER BY student", (exercise,))]
 
     def summaries(self, exercise: str, students: Sequence[str] | None = None
                   ) -> dict[str, LabSummary]:
@@ -286,9 +300,6 @@ class History:
             found[student] = LabSummary(student, attempts, best, changed_at, self.attempt(last),
                                         firsts.get(student, {}))
         return found
-
-    def version(self) -> int:
-        return self.db.execute("PRAGMA user_version").fetchone()[0]
 
 
 def migrate(db: sqlite3.Connection, migrations: Sequence[str] = MIGRATIONS) -> int:
