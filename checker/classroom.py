@@ -7,10 +7,11 @@ inventory is broken is recorded with the reason, never raised.
 from __future__ import annotations
 
 import os
+import threading
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,18 +97,25 @@ def grade_class(
     ssh: SshOptions,
     jobs: int = 4,
     on_done: Callable[[StudentResult], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> list[StudentResult]:
-    """Grade every lab, at most `jobs` labs at a time (one SSH connection per node each)."""
+    """Grade every lab, at most `jobs` labs at a time (one SSH connection per node each),
+    calling `on_done` in this thread as each finishes. Once `stop` is set, labs not started
+    are dropped and those in flight end within --timeout; the result lists the finished."""
     results: dict[str, StudentResult] = {}
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(grade_student, name, path, exercise, ssh)
-                   for name, path in inventories.items()]
-        for future in as_completed(futures):
-            result = future.result()
-            results[result.student] = result
-            if on_done:
-                on_done(result)
-    return [results[name] for name in inventories]
+        pending = {pool.submit(grade_student, name, path, exercise, ssh)
+                   for name, path in inventories.items()}
+        while pending and not (stop and stop.is_set()):
+            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in done:
+                result = future.result()
+                results[result.student] = result
+                if on_done:
+                    on_done(result)
+        for future in pending:
+            future.cancel()
+    return [results[name] for name in inventories if name in results]
 
 
 @dataclass(frozen=True)

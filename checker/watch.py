@@ -12,11 +12,10 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from checker.classroom import StudentResult, grade_student, student_inventories
+from checker.classroom import StudentResult, grade_class, student_inventories
 from checker.errors import LabcheckError
 from checker.exercises import Exercise
 from checker.gather import SshOptions
@@ -83,26 +82,15 @@ class Watcher:
             return []
         self._update(number=self.state.number + 1, started_at=time.time(), finished_at=None,
                      next_at=None, graded=0, total=len(labs), students=tuple(labs), problem="")
-        results = []
-        pool = ThreadPoolExecutor(max_workers=max(1, self.jobs), thread_name_prefix="watch")
-        try:
-            pending: set[Future[StudentResult]] = {
-                pool.submit(grade_student, name, path, self.exercise, self.ssh)
-                for name, path in labs.items()}
-            while pending and not self.stop.is_set():
-                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                for future in done:
-                    result = future.result()
-                    results.append(result)
-                    self._update(graded=self.state.graded + 1)
-                    # recorded as soon as it is known: the board shows it on its next poll
-                    try:
-                        history.record(self.exercise, result.student, "watch", result.status,
-                                       result.report, result.detail)
-                    except sqlite3.Error as exc:  # disk full, file removed: say it, go on
-                        self._update(problem=f"não foi possível gravar no histórico "
-                                             f"{self.db_path}: {exc}")
-        finally:
-            # On stop, labs not started are dropped; those in flight end within --timeout.
-            pool.shutdown(wait=True, cancel_futures=True)
-        return results
+
+        def done(result: StudentResult) -> None:
+            self._update(graded=self.state.graded + 1)
+            # recorded as soon as it is known: the board shows it on its next poll
+            try:
+                history.record(self.exercise, result.student, "watch", result.status,
+                               result.report, result.detail)
+            except sqlite3.Error as exc:  # disk full, file removed: say it, go on
+                self._update(problem=f"não foi possível gravar no histórico "
+                                     f"{self.db_path}: {exc}")
+
+        return grade_class(self.exercise, labs, self.ssh, self.jobs, done, self.stop)
