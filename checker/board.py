@@ -70,11 +70,10 @@ def create_app(exercise: Exercise, db_path: Path, students: Callable[[], tuple[s
 
     def student(request: Request) -> Response:
         name = request.path_params["name"]
-        if name not in students() or not db_path.is_file():
-            return JSONResponse({"erro": "aluno sem correção gravada"}, status_code=404,
-                                headers=SECURITY_HEADERS)
-        with read_history() as history:
-            lab = history.summaries(exercise.id, [name]).get(name)
+        lab = None
+        if name in students() and db_path.is_file():
+            with read_history() as history:
+                lab = history.summaries(exercise.id, [name]).get(name)
         if lab is None:
             return JSONResponse({"erro": "aluno sem correção gravada"}, status_code=404,
                                 headers=SECURITY_HEADERS)

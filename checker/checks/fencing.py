@@ -106,8 +106,8 @@ def _sbd_problem(facts: LabFacts, devices: list[Primitive]) -> Outcome | None:
                           f"{';'.join(shared)}.",
                           f"pcs stonith update {device.id} devices={','.join(shared)}")
     msgwait = max(d.header.msgwait_s for v in views.values() for d in v.devices if d.header)
-    timeout_ms = parse_interval_ms(facts.cib.properties.get("stonith-timeout")) if facts.cib \
-        else None
+    assert facts.cib is not None
+    timeout_ms = parse_interval_ms(facts.cib.properties.get("stonith-timeout"))
     timeout_s = DEFAULT_STONITH_TIMEOUT_S if timeout_ms is None else timeout_ms / 1000
     needed = math.ceil(msgwait * MSGWAIT_MARGIN)
     if timeout_s < needed:
@@ -135,7 +135,7 @@ def _cluster_events(facts: LabFacts) -> tuple[list[FenceEvent], list[str]]:
 @check("crash_was_fenced", {"cib", "status", "fence_history"})
 def crash_was_fenced(facts: LabFacts, params: Params) -> Outcome:
     events, unread = _cluster_events(facts)
-    if unread and not events and len(unread) == len(facts.cluster_nodes()):
+    if unread and len(unread) == len(facts.cluster_nodes()):  # no fencer answered
         return failed(f"O histórico de fencing não pôde ser lido ({join_names(unread)}).",
                       "Confira se o Pacemaker está rodando: pcs cluster start --all.")
     by_cluster = [e for e in events if e.asked_by_cluster]
