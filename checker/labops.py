@@ -201,6 +201,8 @@ LABCHECK_XML
 crm_resource --wait --timeout=120s || true
 for node in {forget}; do crm_node --force -R "$node" 2>/dev/null || true; done
 crm_resource --cleanup >/dev/null 2>&1 || true
+# exercise 1 grades the fencing of a crash from this history: back to none, as at the start
+stonith_admin --history '*' --cleanup >/dev/null 2>&1 || true
 crm_resource --wait --timeout=120s || true
 crm_mon -1 --output-as=xml
 """

@@ -23,7 +23,8 @@
 # labs/e2e-record.json, which tests/site/test_commands.py reads: commit it.
 #
 # With exercise 1, steps 7 and 8 of its page run as the page writes them (power node2 off,
-# vm1 starts on node1, node2 back; migrate vm1 back), graded after each.
+# the cluster fences it through SBD, vm1 starts on node1, node2 back; migrate vm1 back),
+# graded after each. Before step 7 only the fencing step may fail.
 #
 # Without systemd on the host, virtlogd and libvirtd are started here (as daemons).
 # Logs go to $LOG_DIR (default /var/tmp/labcheck-vagrant-e2e).
@@ -121,6 +122,13 @@ grade() {  # rc 1 (steps failed) is the grader working as the page says, too
   ((rc <= 1)) && record_cmd "labcheck exercise$1"
   return $rc
 }
+grade_until_crash() {  # exercise 1 before step 7: only the crash's fencing may be missing
+  local out
+  out=$(grade 1); echo "$out"
+  grep -q '✘ [0-9]*\. Queda do hospedeiro cercada pelo cluster' <<<"$out" || { echo "o passo do fencing deveria falhar"; return 2; }
+  (( $(grep -c '✘' <<<"$out") == 1 )) || { echo "só o passo do fencing deveria falhar"; return 2; }
+  return 1
+}
 solve() { "$REPO/labs/solutions/exercise$1.sh" && record_file "labs/solutions/exercise$1.sh"; }
 start_exercise() { (cd / && "$LABCHECK" start "exercise$1") && record_cmd "labcheck start exercise$1"; }
 # As a student types it: labcheck asks before it deletes, and gets a yes.
@@ -151,7 +159,11 @@ failover_exercise1() {  # exercise 1, step 7, with the page's own commands
   record_cmd "virsh -c qemu:///system destroy vagrant_node2"
   crashed=$(date +%s)
   echo "$(date +%T) node2 derrubado (virsh destroy)"
+  # With SBD the node is UNCLEAN until fence_sbd's msgwait (30 s) has passed, then OFFLINE.
   wait_on_node1 300 "node2 OFFLINE" "crm_mon -1 | grep -q 'OFFLINE: \\[ node2 \\]'" || return 1
+  on_node1 "pcs stonith history show node2" | tee /dev/stderr | grep -q 'reboot of node2 successful' ||
+    { echo "o fencing de node2 não aparece no histórico"; return 1; }
+  record_cmd "pcs stonith history show node2"
   # the first start on node1 fails on the dead host's NFS lock (lease: 90 s); the page says
   # to wait about two minutes from the crash, clean up, and repeat if it fails again
   local remaining=$(( crashed + 120 - $(date +%s) ))
@@ -234,7 +246,12 @@ for n in $EXERCISES; do
   stage "labcheck exercise$n (antes)" fail grade "$n"
   ((own_samples)) && sample "labcheck exercise$n (antes)" "exercise$n-fail-vagrant"
   stage "solução exercise$n" 0 solve "$n"
-  stage "labcheck exercise$n (resolvido)" 0 grade "$n"
+  if [[ $n == 1 ]]; then
+    # Exercise 1 is not done until step 7's crash has been fenced: every other step passes.
+    stage "labcheck exercise1 (passos 1 a 6)" fail grade_until_crash
+  else
+    stage "labcheck exercise$n (resolvido)" 0 grade "$n"
+  fi
   ((own_samples)) && sample "labcheck exercise$n (resolvido)" "exercise$n-pass-vagrant"
   if [[ $n == 1 ]]; then
     stage "exercise1 passo 7 (failover)" 0 failover_exercise1

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Solução de referência do Exercício 1 — VM com ocf:heartbeat:VirtualDomain.
 # Uso: LAB_KIND=vagrant|nslab labs/solutions/exercise1.sh
-# The SSH part runs on both labs; the VM part needs libvirt guests (Vagrant lab only).
+# The SSH part runs on both labs; the VM part needs libvirt guests (Vagrant lab only). On
+# the namespace lab it also creates the fence device and crashes node2 (step 7).
 # As seções entre marcas --8<-- aparecem no site (docs/exercicios/exercicio-1.md).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -32,9 +33,34 @@ ssh -o BatchMode=yes $to true
 SH
 done
 
-[[ $LAB_KIND == vagrant ]] || exit 0
+# 2. Fencing. The Vagrant lab comes with it (fence_sbd, vagrant/provision/cluster.sh): the
+# student only looks (lesson 7.1). The namespace lab has the agent but no device.
+if [[ $LAB_KIND == nslab ]]; then
+  on node1 <<'SH'
+if ! pcs stonith config fence-lab >/dev/null 2>&1; then
+# --8<-- [start:fence-nslab]
+pcs stonith create fence-lab fence_nslab pcmk_host_list="node1 node2"
+pcs property set stonith-enabled=true
+# --8<-- [end:fence-nslab]
+fi
+SH
+  # Step 7 where the namespace lab can show it: node2 crashes and the cluster fences it
+  # (fence_nslab powers the node off and on again). On the Vagrant lab the crash is the
+  # page's `virsh destroy`, which make e2e runs (labs/vagrant-e2e.sh).
+  "$NSLAB" crash-node --name "$NSLAB_NAME" node2
+  on node1 <<'SH'
+for i in $(seq 1 60); do
+  pcs stonith history show node2 | grep -q 'reboot of node2 successful' &&
+    crm_mon -1 | grep -q 'Online: \[ node1 node2 \]' && break
+  [ "$i" = 60 ] && { echo "node2 não foi cercado ou não voltou" >&2; exit 1; }
+  sleep 2
+done
+pcs stonith history show node2
+SH
+  exit 0
+fi
 
-# 2. The VM: its XML on both hosts, the cluster resource, then a move.
+# 3. The VM: its XML on both hosts, the cluster resource, then a move.
 on node1 <<'SH'
 # --8<-- [start:vm-xml]
 # O laboratório deixa o XML da VM de teste em /srv/lab/vm1.xml e o disco num NFS comum.

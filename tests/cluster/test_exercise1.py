@@ -181,3 +181,30 @@ def test_a_failed_warning_step_does_not_fail_the_exercise(clean_lab: Lab, tmp_pa
     graded = clean_lab.labcheck("exercise1", env={"LABCHECK_LABS_DIR": str(tmp_path)}, fmt="text")
     assert graded.code == 0
     assert "⚠" in graded.stdout and "APROVADO" in graded.stdout
+
+
+def test_the_solution_fences_the_crash_and_reset_forgets_it(clean_lab: Lab, tmp_path: Path):
+    """Steps 1 and 7 on the namespace lab: fence_nslab, then a crash the cluster fences."""
+    home = {"HOME": str(tmp_path)}  # reset's backups go under ~/.local/state
+    assert clean_lab.labcheck("start", "exercise1", fmt="", env=home).code == 0
+    graded = clean_lab.labcheck("exercise1")
+    assert graded.status("fencing") == "fail"
+    assert "fence_nslab" in graded.check("fencing")["hint"]
+    assert graded.status("crash-fenced") == "fail"
+    assert "crash-node node2" in graded.check("crash-fenced")["hint"]
+
+    clean_lab.solve("exercise1")  # creates fence-lab and crashes node2
+    graded = clean_lab.labcheck("exercise1")
+    assert graded.status("fencing") == "pass", graded.check("fencing")
+    assert "fence-lab (fence_nslab)" in graded.check("fencing")["message"]
+    assert graded.status("crash-fenced") == "pass", graded.check("crash-fenced")
+    assert "O cluster cercou node2 sozinho" in graded.check("crash-fenced")["message"]
+
+    reset = clean_lab.labcheck("reset", "exercise1", "--yes", fmt="", env=home)
+    assert reset.code == 0, reset.stdout
+    assert "fence-lab" in reset.stdout  # listed among what goes
+    graded = clean_lab.labcheck("exercise1")
+    assert graded.status("fencing") == "fail"  # stonith-enabled=false again, no device
+    assert graded.status("crash-fenced") == "fail"
+    assert "Nenhum fencing" in graded.check("crash-fenced")["message"]
+    assert "0 events found" in clean_lab.sh("node2", "stonith_admin --history '*'").stdout

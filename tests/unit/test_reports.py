@@ -37,7 +37,7 @@ def test_junit_is_valid_xml_with_counts(capsys):
     suite = ET.fromstring(out)
     assert suite.tag == "testsuite" and suite.get("name") == "labcheck.exercise1"
     cases = suite.findall("testcase")
-    assert len(cases) == int(suite.get("tests")) == 7
+    assert len(cases) == int(suite.get("tests")) == 9
     assert int(suite.get("failures")) == len([c for c in cases if c.find("failure") is not None])
     leftover = next(c for c in cases if c.get("name").startswith("no-leftover-constraints"))
     assert "pcs resource clear web" in leftover.find("failure").text
@@ -46,9 +46,9 @@ def test_junit_is_valid_xml_with_counts(capsys):
 
 def test_text_marks_each_step(capsys):
     _, out, _ = run(capsys, "exercise1", "--cib", str(BUSY))
-    assert "✘ 3. Recurso VirtualDomain" in out
-    assert "– 2. SSH sem senha" in out and "não verificável" in out
-    assert "⚠ 7." in out and "cli-prefer-web" in out
+    assert "✘ 4. Recurso VirtualDomain" in out
+    assert "– 3. SSH sem senha" in out and "não verificável" in out
+    assert "⚠ 9." in out and "cli-prefer-web" in out
     assert out.rstrip().splitlines()[-1].startswith("Resultado: ")
 
 
