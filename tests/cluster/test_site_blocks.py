@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -189,3 +191,41 @@ def test_the_agent_lesson_installs_and_calls_the_agent(lab: Lab):
     [monitor] = run_block(lab, block("licoes/7.3-integracoes/agentes-ocf.md",
                                      'monitor; echo "código: $?"'), node="node1")
     assert "código: 7" in monitor  # OCF_NOT_RUNNING: nothing listens on 8080 for it
+
+
+def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(3)
+    return True
+
+
+def test_a_lost_remote_node_waits_for_fencing_until_confirmed(remote_up: Lab):
+    """Lesson 7.2: with STONITH on and no device for node3, losing its pacemaker_remote
+    leaves node3 UNCLEAN until `pcs stonith confirm node3 --force`."""
+    lab = remote_up
+
+    def node_list() -> str:
+        return lab.sh("node1", "crm_mon -1").stdout
+
+    lab.sh("node1", 'pcs stonith create fence-lab fence_nslab pcmk_host_list="node1 node2" '
+                    "&& pcs property set stonith-enabled=true && crm_resource --wait --timeout=60s")
+    try:
+        assert "RemoteOnline: [ node3 ]" in node_list()
+        lab.sh("node3", "pkill -9 -f pacemaker-remoted; true", check=False)
+        assert wait_for(lambda: "RemoteNode node3: UNCLEAN (offline)" in node_list(), 120)
+        lab.nslab("remote-start")
+        time.sleep(40)  # more than reconnect_interval: still waiting for the fencing
+        assert "RemoteNode node3: UNCLEAN (offline)" in node_list()
+        assert "reboot of node3 failed" in lab.sh("node1", "pcs stonith history show node3").stdout
+        [confirmed] = run_block(lab, block("licoes/7.2-pacemaker-remote.md",
+                                           "pcs stonith confirm node3"), node="node1")
+        assert "Node: node3 confirmed fenced" in confirmed
+        assert wait_for(lambda: "RemoteOnline: [ node3 ]" in node_list(), 120), node_list()
+        assert "delegate=a human" in lab.sh("node1", "pcs stonith history show node3").stdout
+    finally:
+        lab.sh("node1", "pcs property set stonith-enabled=false; "
+                        "pcs stonith delete fence-lab; crm_resource --wait --timeout=60s",
+               check=False)
