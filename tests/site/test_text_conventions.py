@@ -40,6 +40,7 @@ LOANWORDS = {
     "stickiness": r"stickiness",
     "timeout": r"timeouts?",
     "worker": r"workers?",
+    "watchdog": r"watchdogs?",
 }
 
 
