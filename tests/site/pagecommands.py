@@ -265,6 +265,9 @@ def record_vagrant(key: str, what: str, seconds: float, path: Path = RECORD) -> 
     save_record(record, path)
 
 
+NODE_BACK_TRIES = 20  # x (20 s + connect): a fenced node boots in about 2 min under TCG
+
+
 def run_on_vagrant(page: Path, ssh_config_dir: Path) -> int:
     """Run a page's <!-- vagrant: ... --> blocks in order; stop at the first failure."""
     blocks = [b for b in page_blocks(page) if b.vagrant_nodes]
@@ -276,9 +279,17 @@ def run_on_vagrant(page: Path, ssh_config_dir: Path) -> int:
         for node in block.vagrant_nodes:
             config = ssh_config_dir / f"ssh-config.{node}"
             print(f"==> {block.where} em {node}\n{block.text}", flush=True)
-            run = subprocess.run(["ssh", "-F", str(config), "-o", "LogLevel=ERROR", node,
-                                  "sudo", "bash", "-euo", "pipefail", "-s"],
-                                 input=block.text, text=True, timeout=1800)
+            # ssh's own failure (255) means the node did not answer: after the lesson's
+            # `pcs stonith fence node2`, node2 is rebooting. Wait for it as a student would.
+            for _ in range(NODE_BACK_TRIES):
+                run = subprocess.run(["ssh", "-F", str(config), "-o", "LogLevel=ERROR",
+                                      "-o", "ConnectTimeout=10", node,
+                                      "sudo", "bash", "-euo", "pipefail", "-s"],
+                                     input=block.text, text=True, timeout=1800)
+                if run.returncode != 255:
+                    break
+                print(f"{node} não respondeu; tento de novo em 20 s", flush=True)
+                time.sleep(20)
             if run.returncode != 0:
                 print(f"FALHOU: {block.where} em {node} (rc={run.returncode})", file=sys.stderr)
                 return 1
