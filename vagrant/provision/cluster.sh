@@ -58,8 +58,11 @@ if [[ -n ${LAB_SBD_DEVICE:-} ]]; then
   # resources yet on a fresh lab. Also fixes a lab whose sbd is off for any reason.
   if pcs stonith sbd status 2>/dev/null | grep -E "^($(IFS='|'; echo "${names[*]}")):" | grep -q 'NO *$'; then
     for i in $(seq 1 10); do  # node1 may still be logging in to the disk (provision/sbd.sh)
+      # SBD_DELAY_START=yes: sbd waits msgwait at start, so a fenced node that boots
+      # faster than msgwait (a KVM guest does) cannot rejoin while the fence is still
+      # being confirmed ("We were allegedly just fenced"); see /etc/default/sbd.
       pcs stonith sbd enable device="$LAB_SBD_DEVICE" watchdog=/dev/watchdog \
-        SBD_WATCHDOG_TIMEOUT="${LAB_SBD_WATCHDOG_TIMEOUT:?}" && break
+        SBD_WATCHDOG_TIMEOUT="${LAB_SBD_WATCHDOG_TIMEOUT:?}" SBD_DELAY_START=yes && break
       [[ $i == 10 ]] && exit 1
       sleep 30
     done
