@@ -22,6 +22,9 @@ from checker.model import ModelError, parse_xml
 
 # A timeout sbd could honour; anything else in a header is garbage, not a setting.
 MAX_SBD_TIMEOUT_S = 3600
+# sbd itself accepts at most 3 devices; a node's output could name any number.
+MAX_SBD_DEVICES = 3
+MAX_WATCHDOGS = 16
 
 
 @dataclass(frozen=True)
@@ -187,7 +190,7 @@ def parse_sbd_probe(text: str) -> SbdView:
     running = False
 
     def close() -> None:
-        if current is None:
+        if current is None or len(devices) >= MAX_SBD_DEVICES:
             return
         dump_text, list_text = "\n".join(dump), "\n".join(listing)
         header = parse_sbd_dump(dump_text)
@@ -210,7 +213,7 @@ def parse_sbd_probe(text: str) -> SbdView:
             bad += 1
         elif line.startswith("watchdog\t"):
             parts = line.split("\t")
-            if len(parts) == 3 and len(watchdogs) < 16:
+            if len(parts) == 3 and len(watchdogs) < MAX_WATCHDOGS:
                 watchdogs.append(parts[2][:100])
         elif line == "running":
             running = True

@@ -86,6 +86,15 @@ def test_the_sbd_probe_as_a_node_prints_it():
     assert not empty.configured and empty.devices == () and not empty.running
 
 
+def test_the_sbd_probe_keeps_at_most_what_sbd_accepts():
+    from checker.fencing import MAX_SBD_DEVICES, MAX_WATCHDOGS, parse_sbd_probe
+
+    flood = "\n".join([*(f"device\t/dev/x{i}\nd|junk" for i in range(10_000)),
+                        *(f"watchdog\twatchdog{i}\tsoftdog" for i in range(10_000))])
+    view = parse_sbd_probe(flood)
+    assert len(view.devices) == MAX_SBD_DEVICES and len(view.watchdogs) == MAX_WATCHDOGS
+
+
 def test_a_crash_fenced_by_the_cluster_and_one_asked_by_hand():
     by_cluster, by_hand = parse_fence_history((PACEMAKER / "fence-history-crash.xml").read_text())
     assert by_cluster.asked_by_cluster and by_cluster.succeeded and by_cluster.action == "reboot"
