@@ -155,6 +155,12 @@ wait_on_node1() {  # wait_on_node1 SECONDS WHAT CMD — polls CMD on node1 until
 }
 failover_exercise1() {  # exercise 1, step 7, with the page's own commands
   local crashed
+  # The page crashes node2, "where the VM is if you followed the example". The solution
+  # moves vm1 to whichever node it was not on (with sbd-fence on node1, vm1 may start on
+  # node2 and go to node1): bring it to node2 first, live, as step 6's example does.
+  if ! on_node1 "crm_resource --locate -r vm1" | grep -q 'running on: node2'; then
+    on_node1 "pcs resource move vm1 node2 && crm_resource --wait --timeout=600" || return 1
+  fi
   virsh -c qemu:///system destroy vagrant_node2 || return 1
   record_cmd "virsh -c qemu:///system destroy vagrant_node2"
   crashed=$(date +%s)

@@ -74,6 +74,9 @@ pcs resource create vm1 ocf:heartbeat:VirtualDomain config=/etc/pacemaker/vm1.xm
 # --8<-- [end:vm-resource]
 crm_resource --wait --timeout=300s
 # --8<-- [start:vm-move]
+# Aderência (lição 7.1): sem ela o pcs 0.11 recusa o move, porque com o sbd-fence num nó
+# o Pacemaker equilibraria os nós devolvendo a VM ao outro.
+pcs resource defaults update resource-stickiness=100
 current=$(crm_resource --locate -r vm1 | sed -n 's/.*running on: //p')
 target=$([ "$current" = node1 ] && echo node2 || echo node1)
 pcs resource move vm1 "$target"
