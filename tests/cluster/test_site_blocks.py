@@ -202,10 +202,11 @@ def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
     return True
 
 
-def test_a_lost_remote_node_waits_for_fencing_until_confirmed(remote_up: Lab):
+def test_a_lost_remote_node_waits_for_fencing_until_confirmed(lab: Lab):
     """Lesson 7.2: with STONITH on and no device for node3, losing its pacemaker_remote
     leaves node3 UNCLEAN until `pcs stonith confirm node3 --force`."""
-    lab = remote_up
+    lab.nslab("reset")  # its own remote node: other tests of this module reset the lab
+    lab.solve("exercise2")
 
     def node_list() -> str:
         return lab.sh("node1", "crm_mon -1").stdout

@@ -32,7 +32,7 @@ NOT_HERE = [
     (r"^pcs (resource (move|clear|cleanup|ban)|status|cluster|host)\b",
      "precisa do cluster ao vivo ou do pcsd"),
     (r"\bstonith create \S+ fence_", "agente de fencing (fence-agents) não instalado aqui"),
-    (r"^pcs stonith (fence|status|history|sbd)\b", "lê ou cerca o cluster ao vivo"),
+    (r"^pcs stonith (fence|confirm|status|history|sbd)\b", "lê ou cerca o cluster ao vivo"),
     (r"^pcs constraint( --full| config)?$", "só mostra a configuração"),
 ]
 # Without systemd here, a systemd: agent is checked as a Dummy of the same name: the rest
