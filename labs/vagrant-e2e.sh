@@ -167,7 +167,10 @@ failover_exercise1() {  # exercise 1, step 7, with the page's own commands
   echo "$(date +%T) node2 derrubado (virsh destroy)"
   # With SBD the node is UNCLEAN until fence_sbd's msgwait (30 s) has passed, then OFFLINE.
   wait_on_node1 300 "node2 OFFLINE" "crm_mon -1 | grep -q 'OFFLINE: \\[ node2 \\]'" || return 1
-  on_node1 "pcs stonith history show node2" | tee /dev/stderr | grep -q 'reboot of node2 successful' ||
+  # (not `tee /dev/stderr`: reopening the stage's log truncated it)
+  local history
+  history=$(on_node1 "pcs stonith history show node2"); echo "$history"
+  grep -q 'reboot of node2 successful' <<<"$history" ||
     { echo "o fencing de node2 não aparece no histórico"; return 1; }
   record_cmd "pcs stonith history show node2"
   # the first start on node1 fails on the dead host's NFS lock (lease: 90 s); the page says
