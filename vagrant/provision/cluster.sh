@@ -72,8 +72,10 @@ if [[ -n ${LAB_SBD_DEVICE:-} ]]; then
   # Created once, with STONITH turned on; a later `vagrant provision` leaves the device and
   # the properties as the student has them.
   if ! pcs stonith config sbd-fence >/dev/null 2>&1; then
+    # monitor timeout 60 s, not the default 20: under emulation with a busy host the
+    # agent's monitor (python, then sbd list) once took 21 s and showed as a failure.
     pcs stonith create sbd-fence fence_sbd devices="$LAB_SBD_DEVICE" \
-      power_timeout="$(( LAB_SBD_MSGWAIT_TIMEOUT + 15 ))"
+      power_timeout="$(( LAB_SBD_MSGWAIT_TIMEOUT + 15 ))" op monitor interval=60s timeout=60s
     pcs property set stonith-timeout="${LAB_SBD_STONITH_TIMEOUT:?}s" stonith-enabled=true
   fi
   pcs stonith sbd status
