@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +96,19 @@ class Lab:
 
         get = lambda key: re.search(rf'\b{key}="(\d+)"', out).group(1)  # noqa: E731
         return get("admin_epoch"), get("epoch")
+
+
+
+def wait_for(what: str, probe, timeout: float = 90, step: float = 0.5):
+    """probe() until it returns something true; its last value is in the failure."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not after {timeout:g} s (last: {value!r})")
+        time.sleep(step)
 
 
 def start_lab(name: str, subnet: str) -> Lab:

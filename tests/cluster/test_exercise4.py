@@ -6,21 +6,10 @@ agent installed on one node only is missing on the other, as on separate machine
 
 from __future__ import annotations
 
-import time
-
 from tests.conftest import AGENT_ON_NODE, Lab, install_course_agent
 
 RESOURCE = ("pcs resource create app ocf:labcheck:labapp port=8080 "
             "op monitor interval=10s timeout=20s")
-
-
-def wait_for(lab: Lab, predicate, what: str, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(2)
-    raise AssertionError(f"{what}: não aconteceu em {timeout:.0f} s")
 
 
 def test_fresh_lab_fails_with_the_first_thing_to_do(clean_lab: Lab):

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster.test_fencing_nslab import fencing_lab, history, wait_for  # noqa: F401
-from tests.conftest import Graded, Lab
+from tests.cluster.test_fencing_nslab import fencing_lab, history  # noqa: F401
+from tests.conftest import Graded, Lab, wait_for
 
 pytestmark = pytest.mark.cluster
 

@@ -7,29 +7,16 @@ lab's fence daemon on the host to power node2 off and on (`nslab power-off/power
 from __future__ import annotations
 
 import re
-import time
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from checker.fencing import FenceEvent, parse_fence_history
-from tests.conftest import Lab
+from tests.conftest import Lab, wait_for
 
 pytestmark = pytest.mark.cluster
 
 AGENT = "/usr/sbin/fence_nslab"
-
-
-def wait_for(what: str, probe, timeout: float = 90, step: float = 0.5):
-    """probe() until it returns something true; its last value is in the failure."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not after {timeout:g} s (last: {value!r})")
-        time.sleep(step)
 
 
 def history(lab: Lab, target: str = "*") -> tuple[FenceEvent, ...]:

@@ -14,12 +14,11 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, TEST_LAB, TEST_SUBNET, Lab
+from tests.conftest import ROOT, TEST_LAB, TEST_SUBNET, Lab, wait_for
 from tests.site import pagecommands
 
 DOCS = ROOT / "docs"
@@ -193,15 +192,6 @@ def test_the_agent_lesson_installs_and_calls_the_agent(lab: Lab):
     assert "código: 7" in monitor  # OCF_NOT_RUNNING: nothing listens on 8080 for it
 
 
-def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(3)
-    return True
-
-
 def test_a_lost_remote_node_waits_for_fencing_until_confirmed(lab: Lab):
     """Lesson 7.2: with STONITH on and no device for node3, losing its pacemaker_remote
     leaves node3 UNCLEAN until `pcs stonith confirm node3 --force`."""
@@ -216,7 +206,8 @@ def test_a_lost_remote_node_waits_for_fencing_until_confirmed(lab: Lab):
     try:
         assert "RemoteOnline: [ node3 ]" in node_list()
         lab.sh("node3", "pkill -9 -f pacemaker-remoted; true", check=False)
-        assert wait_for(lambda: "RemoteNode node3: UNCLEAN (offline)" in node_list(), 120)
+        assert wait_for("node3 UNCLEAN",
+                        lambda: "RemoteNode node3: UNCLEAN (offline)" in node_list(), 120, step=3)
         lab.nslab("remote-start")
         time.sleep(40)  # more than reconnect_interval: still waiting for the fencing
         assert "RemoteNode node3: UNCLEAN (offline)" in node_list()
@@ -224,7 +215,7 @@ def test_a_lost_remote_node_waits_for_fencing_until_confirmed(lab: Lab):
         [confirmed] = run_block(lab, block("licoes/7.2-pacemaker-remote.md",
                                            "pcs stonith confirm node3"), node="node1")
         assert "Node: node3 confirmed fenced" in confirmed
-        assert wait_for(lambda: "RemoteOnline: [ node3 ]" in node_list(), 120), node_list()
+        assert wait_for("node3 back", lambda: "RemoteOnline: [ node3 ]" in node_list(), 120, step=3)
         assert "delegate=a human" in lab.sh("node1", "pcs stonith history show node3").stdout
     finally:
         lab.sh("node1", "pcs property set stonith-enabled=false; "
