@@ -173,8 +173,9 @@ failover_exercise1() {  # exercise 1, step 7, with the page's own commands
   grep -q 'reboot of node2 successful' <<<"$history" ||
     { echo "o fencing de node2 não aparece no histórico"; return 1; }
   record_cmd "pcs stonith history show node2"
-  # the first start on node1 fails on the dead host's NFS lock (lease: 90 s); the page says
-  # to wait about two minutes from the crash, clean up, and repeat if it fails again
+  # the start on node1 may fail on the dead host's NFS lock (lease: up to 90 s; with SBD the
+  # start comes about a minute after the crash); the page says to wait about two minutes
+  # from the crash, clean up, and repeat if it fails again
   local remaining=$(( crashed + 120 - $(date +%s) ))
   (( remaining > 0 )) && sleep "$remaining"
   on_node1 "crm_mon -1 -r; grep -h 'write\" lock' /var/log/libvirt/qemu/vm1.log | tail -1"
