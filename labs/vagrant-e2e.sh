@@ -62,8 +62,15 @@ stage() {  # stage NAME EXPECT(0|fail|any) CMD... — runs CMD, logs it, records
   esac
   T_NAME+=("$name"); T_SECS+=("$secs"); T_RESULT+=("$([[ $verdict == ok ]] && echo "ok (rc=$rc)" || echo "$verdict")")
   printf '%4ss  %s\n' "$secs" "$verdict"
+  [[ $verdict == ok ]] || diagnose "$log"
   [[ $verdict == ok ]] || tr '\r' '\n' <"$log" | grep -av '^Progress\|Progress: [0-9]' | tail -25 | sed 's/^/    | /'
   return $rc
+}
+diagnose() {  # diagnose LOG — what the cluster looked like when a stage failed, beside LOG
+  (cd "$VAGRANT_DIR" && timeout 120 vagrant ssh-config node1 >"$LOG_DIR/ssh-config.node1" 2>/dev/null) ||
+    return 0   # no lab up (yet)
+  timeout 120 ssh -F "$LOG_DIR/ssh-config.node1" -o LogLevel=ERROR -o ConnectTimeout=20 node1 \
+    sudo sh -c "'crm_mon -1 -r -f -t; pcs stonith history; cibadmin -Q'" >"${1%.log}.cluster.txt" 2>&1
 }
 table() {
   echo
