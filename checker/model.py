@@ -383,6 +383,8 @@ def _history(status: ET.Element | None) -> tuple[HistoryOp, ...]:
         return ()
     ops: list[HistoryOp] = []
     for node_state in status.findall("node_state"):
+        # The node the operation ran on is the node_state's. An operation's on_node names
+        # the cluster node that relayed it: for a remote node, the one hosting the connection.
         node = node_state.get("uname", "")
         for lrm_resource in node_state.findall("lrm/lrm_resources/lrm_resource"):
             rid = lrm_resource.get("id", "")
@@ -390,7 +392,7 @@ def _history(status: ET.Element | None) -> tuple[HistoryOp, ...]:
                 ops.append(
                     HistoryOp(
                         resource=rid,
-                        node=op.get("on_node", node),
+                        node=node or op.get("on_node", ""),
                         operation=op.get("operation", ""),
                         rc=_int(op.get("rc-code"), -1),
                         op_status=_int(op.get("op-status"), -1),

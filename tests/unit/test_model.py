@@ -45,6 +45,15 @@ def test_operation_history_shows_the_live_migration():
     assert ("migrate_to", "node2") in ops and ("migrate_from", "node1") in ops
 
 
+def test_operations_on_a_remote_node_are_that_node_s():
+    # Pacemaker writes on_node="node1" on node3's operations: node1 hosts the connection.
+    cib = parse_cib(read("cib-busy.xml"))
+    nodes = {op.node for op in cib.history if op.resource == "ip-remoto" and op.interval_ms}
+    assert nodes == {"node3", "node2"}
+    probes = {op.node: op.rc for op in cib.history if op.resource == "d1" and op.is_probe}
+    assert probes.get("node3") == 7
+
+
 def test_busy_status():
     status = parse_status(read("crm_mon-busy.xml"))
     assert status.nodes["node3"].type == "remote" and status.nodes["node3"].online
