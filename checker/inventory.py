@@ -94,24 +94,31 @@ def _field_error(source: str, host: str, field: str, why: str) -> InventoryError
     return InventoryError(f"Inventário {source}: host {printable(host)}, {field}: {why}.")
 
 
-def key_file_problem(path: Path) -> str | None:
-    """Why `path` cannot serve as an SSH private key, or None when it can."""
+MAX_KEY_FILE_BYTES = 64 * 1024
+
+
+def load_private_key(path: Path) -> tuple[paramiko.PKey | None, str | None]:
+    """(the SSH private key at `path`, None), or (None, why it cannot serve as one)."""
     try:
         if not path.exists():
-            return f"o arquivo {path} não existe"
+            return None, f"o arquivo {path} não existe"
         if not path.is_file():
-            return f"{path} não é um arquivo"
-        if path.stat().st_size > 64 * 1024:
-            return f"{path} é grande demais para ser uma chave privada"
-        paramiko.PKey.from_path(path)
+            return None, f"{path} não é um arquivo"
+        if path.stat().st_size > MAX_KEY_FILE_BYTES:
+            return None, f"{path} é grande demais para ser uma chave privada"
+        return paramiko.PKey.from_path(path), None
     except (paramiko.PasswordRequiredException, TypeError):
         # cryptography raises TypeError for an OpenSSH-format key with a passphrase
-        return f"a chave {path} tem senha; use uma chave sem senha para o labcheck"
+        return None, f"a chave {path} tem senha; use uma chave sem senha para o labcheck"
     except PermissionError:
-        return f"sem permissão para ler {path}"
+        return None, f"sem permissão para ler {path}"
     except (OSError, ValueError, paramiko.SSHException) as exc:
-        return f"{path} não é uma chave privada SSH ({printable(type(exc).__name__)})"
-    return None
+        return None, f"{path} não é uma chave privada SSH ({printable(type(exc).__name__)})"
+
+
+def key_file_problem(path: Path) -> str | None:
+    """Why `path` cannot serve as an SSH private key, or None when it can."""
+    return load_private_key(path)[1]
 
 
 def _host_from_vars(name: object, role: str, variables: dict[str, Any], source: str) -> Host:

@@ -36,7 +36,7 @@ from checker.boundary import (
     read_untrusted_file,
 )
 from checker.errors import NodeError, UsageError
-from checker.inventory import Host
+from checker.inventory import Host, load_private_key
 
 DEFAULT_KNOWN_HOSTS = Path("~/.ssh/known_hosts").expanduser()
 CONNECT_TIMEOUT = 10.0
@@ -206,7 +206,8 @@ def _handshake_failure(exc: Exception, host: Host, where: str, known_hosts: Path
             f"ssh-keygen -f {known_hosts} -R {host.address}; senão, pode ser um ataque.",
         )
     if isinstance(exc, paramiko.AuthenticationException):
-        if deadline.expired:
+        # paramiko words its own auth_timeout so; the server did not say no
+        if deadline.expired or "timeout" in str(exc).lower():
             return NodeError(host.name, f"tempo esgotado ao autenticar em {where}.")
         key = host.key_file or "as chaves padrão do seu usuário"
         return NodeError(
@@ -214,8 +215,6 @@ def _handshake_failure(exc: Exception, host: Host, where: str, known_hosts: Path
             f"autenticação recusada em {where} com {key}. Confira ansible_user e "
             "ansible_ssh_private_key_file no inventário.",
         )
-    if isinstance(exc, FileNotFoundError):
-        return NodeError(host.name, f"chave privada não encontrada: {host.key_file}")
     if isinstance(exc, OSError | EOFError | paramiko.SSHException | ValueError):
         if deadline.expired or isinstance(exc, TimeoutError):
             return NodeError(host.name, f"tempo esgotado ao conectar em {where} (o sshd "
@@ -289,6 +288,15 @@ class NodeSession:
         else:
             policy = _AcceptAnyHostKey()
         client.set_missing_host_key_policy(policy)
+        # Loaded here, not handed to paramiko as a file name: given a file, paramiko tries
+        # each key type in turn and, when the server turns the right one down (a timeout
+        # under load), reports the last type's parse error ("encountered RSA key, expected
+        # OPENSSH key") instead of what went wrong.
+        pkey = None
+        if host.key_file is not None:
+            pkey, problem = load_private_key(Path(host.key_file))
+            if problem:
+                raise NodeError(host.name, f"chave privada inutilizável: {problem}.")
         where = f"{host.user}@{host.address}:{host.port}"
         phase = min(timeout, deadline.remaining())
         try:
@@ -305,7 +313,7 @@ class NodeSession:
                 host.address,
                 port=host.port,
                 username=host.user,
-                key_filename=host.key_file,
+                pkey=pkey,
                 sock=sock,
                 timeout=phase,
                 banner_timeout=phase,

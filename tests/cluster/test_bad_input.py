@@ -39,9 +39,13 @@ def test_address_with_no_host_times_out_with_exit_3(lab: Lab, tmp_path: Path):
     assert "node3:" in graded.stdout and "Atenção" in graded.stdout
 
 
-def test_refused_key_exit_3(lab: Lab, tmp_path: Path):
+# RSA in PEM, as Vagrant's keys are: paramiko, given a file name, tried the other key types
+# after the refusal and reported "encountered RSA key, expected OPENSSH key" instead.
+@pytest.mark.parametrize("key_type", [["-t", "ed25519"], ["-t", "rsa", "-b", "2048", "-m", "PEM"]],
+                         ids=["ed25519", "rsa-pem"])
+def test_refused_key_exit_3(lab: Lab, tmp_path: Path, key_type: list[str]):
     key = tmp_path / "other_key"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    subprocess.run(["ssh-keygen", "-q", *key_type, "-N", "", "-f", str(key)], check=True)
     inventory = write_inventory(lab, tmp_path / "inv.yaml",
                                 **{str(lab.state / "id_ed25519"): str(key)})
     graded = lab.labcheck("exercise2", inventory=inventory)
