@@ -225,6 +225,12 @@ _NO_RESOURCE_YET = blocked("Ainda não há recurso com agente próprio.",
                            "Crie o recurso primeiro (passo do recurso com monitor).")
 
 
+def _remote_node_names(cib: Cib) -> set[str]:
+    """Remote nodes (named by their connection resource) and guest nodes (remote-node meta)."""
+    return ({p.id for p in cib.primitives_of("ocf:pacemaker:remote")}
+            | {p.meta["remote-node"] for p in cib.primitives.values() if "remote-node" in p.meta})
+
+
 def _probe_errors(cib: Cib, resource: str) -> list[HistoryOp]:
     return [op for op in cib.history_of(resource)
             # -1 pending, 1 cancelled; 7 (not installed) comes with rc 5
@@ -241,6 +247,15 @@ def agent_probe_not_running(facts: LabFacts, params: Params) -> Outcome:
     for primitive in resources:
         errors = _probe_errors(cib, primitive.id)
         missing = sorted({op.node for op in errors if op.rc == 5})
+        remote = [node for node in missing if node in _remote_node_names(cib)]
+        if remote:
+            return failed(
+                f"A sondagem de {primitive.id} devolveu 5 (não instalado) em {join_names(remote)}"
+                ", nó remoto: o pacemaker-remoted roda os agentes no próprio nó, e o cluster "
+                "sonda todos os nós onde o recurso poderia rodar.",
+                f"Instale o agente também em {join_names(remote)} (install -D -m 0755 "
+                "/srv/lab/agents/labapp /usr/lib/ocf/resource.d/labcheck/labapp) e rode pcs "
+                f"resource cleanup {primitive.id}.")
         if missing:
             return failed(f"A sondagem de {primitive.id} devolveu 5 (não instalado) em "
                           f"{join_names(missing)}: o agente não estava lá.",

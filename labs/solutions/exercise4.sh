@@ -6,10 +6,12 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-for node in node1 node2; do
+# node3 too: a remote node (exercise 2) runs agents itself, and the cluster probes it.
+for node in node1 node2 node3; do
   on "$node" <<'SH'
 # --8<-- [start:install]
-# Em CADA nó do cluster: o Pacemaker procura o agente no nó onde vai rodar o recurso.
+# Em CADA nó que pode rodar o recurso, inclusive o nó remoto node3: o Pacemaker
+# procura o agente no nó onde vai rodar (ou sondar) o recurso.
 install -D -m 0755 /srv/lab/agents/labapp /usr/lib/ocf/resource.d/labcheck/labapp
 sha256sum /usr/lib/ocf/resource.d/labcheck/labapp
 # --8<-- [end:install]

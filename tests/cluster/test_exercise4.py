@@ -110,3 +110,20 @@ def test_no_fault_yet_says_how_to_cause_one(clean_lab: Lab):
     check = graded.check("recovered")
     assert check["message"].startswith("Nenhuma falha de monitor no histórico de app")
     assert 'pkill -f' in check["hint"]
+
+
+def test_the_remote_node_of_exercise2_needs_the_agent_too(clean_lab: Lab):
+    # A student who did exercise 2 first: node3 is a remote node, and the cluster probes it.
+    clean_lab.solve("exercise2")
+    install_course_agent(clean_lab)  # node1 and node2 only
+    clean_lab.sh("node1", f"{RESOURCE} && crm_resource --wait --timeout=60s; true")
+    check = clean_lab.labcheck("exercise4").check("probe-not-running")
+    assert check["status"] == "fail"
+    assert "devolveu 5 (não instalado) em node3, nó remoto" in check["message"], check
+    assert "também em node3" in check["hint"] and "cleanup app" in check["hint"]
+
+    clean_lab.sh("node1", "pcs resource delete app --force && crm_resource --wait --timeout=60s")
+    clean_lab.solve("exercise4")  # installs on node1, node2 and node3
+    graded = clean_lab.labcheck("exercise4")
+    assert graded.code == 0, graded.stdout
+    assert "node3" in graded.check("probe-not-running")["message"]
