@@ -32,6 +32,9 @@ class Step:
     hint: str
     required: bool = True
     lab: str = "any"  # "vagrant": only the Vagrant lab (libvirt, systemd) can show it
+    # Done on the student's own machine, not on the nodes (exercise 1 crashes a node from the
+    # host): a notebook, whose cells run on the nodes, leaves it to the student.
+    host_action: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,8 +98,10 @@ def _step(data: Any, where: str) -> Step:
     if lab not in LAB_KINDS:
         raise DefinitionError(f"{where}: 'lab' deve ser um de {', '.join(LAB_KINDS)}.")
     required = data.get("required", True)
-    if not isinstance(required, bool):
-        raise DefinitionError(f"{where}: 'required' deve ser true ou false.")
+    host_action = data.get("host_action", False)
+    for key, value in (("required", required), ("host_action", host_action)):
+        if not isinstance(value, bool):
+            raise DefinitionError(f"{where}: '{key}' deve ser true ou false.")
     return Step(
         id=step_id,
         title=_require(data, "title", str, where),
@@ -106,6 +111,7 @@ def _step(data: Any, where: str) -> Step:
         hint=str(data.get("hint", "")).strip(),
         required=required,
         lab=lab,
+        host_action=host_action,
     )
 
 

@@ -99,6 +99,7 @@ def to_dict(report: Report) -> dict:
                 "title": r.step.title,
                 "status": r.status.value,
                 "required": r.step.required,
+                "host_action": r.step.host_action,
                 "points": r.points,
                 "max_points": r.step.points,
                 "message": r.outcome.message,

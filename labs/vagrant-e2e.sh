@@ -129,12 +129,21 @@ grade() {  # rc 1 (steps failed) is the grader working as the page says, too
   ((rc <= 1)) && record_cmd "labcheck exercise$1"
   return $rc
 }
-grade_until_crash() {  # exercise 1 before step 7: only the crash's fencing may be missing
-  local out
-  out=$(grade 1); echo "$out"
-  grep -q '✘ [0-9]*\. Queda do hospedeiro cercada pelo cluster' <<<"$out" || { echo "o passo do fencing deveria falhar"; return 2; }
-  (( $(grep -c '✘' <<<"$out") == 1 )) || { echo "só o passo do fencing deveria falhar"; return 2; }
-  return 1
+grade_until_crash() {  # exercise 1 before step 7: only the step done on the host may fail
+  # (the steps marked host_action in labs/exercise1.yaml, as labs/notebooks/run.py reads them)
+  (cd / && "$LABCHECK" exercise1 --format json) >"$LOG_DIR/exercise1-until-crash.json"
+  (($? <= 1)) || return 2
+  "$PY" - "$LOG_DIR/exercise1-until-crash.json" <<'PY'
+import json, sys
+checks = json.load(open(sys.argv[1]))["checks"]
+for c in checks:
+    print(f"{c['status']:5} {c['title']}: {c['message']}")
+failed = [c for c in checks if c["status"] in {"fail", "error"} and c["required"]]
+if not failed or not all(c.get("host_action") for c in failed):
+    print("só o passo feito no hospedeiro (a queda, passo 7) deveria falhar")
+    sys.exit(2)
+sys.exit(1)  # what a grade with a failed step exits with
+PY
 }
 solve() { "$REPO/labs/solutions/exercise$1.sh" && record_file "labs/solutions/exercise$1.sh"; }
 start_exercise() { (cd / && "$LABCHECK" start "exercise$1") && record_cmd "labcheck start exercise$1"; }

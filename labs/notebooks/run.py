@@ -6,7 +6,7 @@ The kernel finds the lab as labcheck does ($LABCHECK_INVENTORY, else the Vagrant
 vagrant/), so on the Vagrant lab the cells marked `--lab vagrant` run and the `--lab nslab`
 ones are skipped. Exit 0 when no cell failed (no error output, no `%%node` command that
 exited non-zero) and the last cell's grade says APROVADO (or fails only on a step the notebook
-leaves to the student's machine: HOST_ONLY_STEPS); 1 otherwise, naming the cell.
+leaves to the student's machine: `host_action` in the exercise's YAML); 1 otherwise, naming the cell.
 The executed notebook is saved in --out for reading. `make e2e` runs it on the Vagrant lab.
 """
 
@@ -20,6 +20,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+
+from checker.exercises import load_exercise
 
 NOTEBOOKS = Path(__file__).resolve().parent
 # How the magics report a problem (checker/jupyter.py): a command that exited non-zero, a
@@ -39,16 +41,22 @@ def cell_text(cell: nbformat.NotebookNode) -> str:
     return "".join(parts)
 
 
-# Steps a notebook leaves to the student's own machine (its host cell is commented out):
-# exercise 1's step 7 crashes node2 with virsh on the host, which a kernel on the lab's
-# nodes cannot do. The grade may fail on these and nothing else.
-HOST_ONLY_STEPS = {"exercicio1.ipynb": ("Queda do hospedeiro cercada pelo cluster",)}
+def host_action_titles(notebook: str) -> list[str]:
+    """The exercise's steps done on the student's own machine (`host_action` in its YAML):
+    a notebook's cells run on the nodes, so it leaves them to the student (exercise 1's
+    crash of node2 is typed on the host; the notebook's cell for it is commented out)."""
+    number = re.fullmatch(r"exercicio(\d+)\.ipynb", notebook)
+    if not number:
+        return []
+    exercise = load_exercise(f"exercise{number.group(1)}")
+    return [step.title for step in exercise.steps if step.host_action]
 
 
-def only_host_steps_left(name: str, report: str) -> bool:
+def only_host_steps_left(notebook: str, report: str) -> bool:
+    """The grade at the end of the notebook fails on host steps and nothing else."""
     failed = [line for line in report.splitlines() if line.lstrip().startswith("✘")]
-    allowed = HOST_ONLY_STEPS.get(name, ())
-    return bool(failed) and all(any(step in line for step in allowed) for line in failed)
+    allowed = host_action_titles(notebook)
+    return bool(failed) and all(any(title in line for title in allowed) for line in failed)
 
 
 def main(argv: list[str] | None = None) -> int:

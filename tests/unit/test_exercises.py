@@ -22,6 +22,21 @@ def test_vagrant_only_steps_are_marked():
     assert ex1["vm-running"].lab == "vagrant" and ex1["ssh-between-hosts"].lab == "any"
 
 
+def test_host_steps_are_marked_and_a_notebook_may_leave_only_those():
+    # the one rule make e2e (labs/vagrant-e2e.sh) and the notebook runner both read
+    from labs.notebooks.run import only_host_steps_left
+
+    hosts = [s.id for name in available(LABS) for s in load_exercise(name, LABS).steps
+             if s.host_action]
+    assert hosts == ["crash-fenced"]
+    crash = " ✘ 7. Queda do hospedeiro cercada pelo cluster (passo 7)  0/10"
+    other = " ✘ 4. VM vm1 como recurso VirtualDomain  0/20"
+    assert only_host_steps_left("exercicio1.ipynb", f"✔ 1. ok\n{crash}\n")
+    assert not only_host_steps_left("exercicio1.ipynb", f"{crash}\n{other}\n")
+    assert not only_host_steps_left("exercicio1.ipynb", "✔ 1. ok\n")  # nothing failed
+    assert not only_host_steps_left("exercicio2.ipynb", crash)
+
+
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
@@ -34,6 +49,8 @@ def test_vagrant_only_steps_are_marked():
          "  - {id: a, title: B, check: cluster_online}\n", "repetidos"),
         ("id: x\ntitle: t\nsteps:\n  - {id: a, title: A, check: cluster_online, points: -1}\n",
          "points"),
+        ("id: x\ntitle: t\nsteps:\n  - {id: a, title: A, check: cluster_online, host_action: sim}\n",
+         "host_action"),
     ],
 )
 def test_broken_definitions_are_reported(text: str, fragment: str):
