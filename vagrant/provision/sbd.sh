@@ -14,7 +14,10 @@ dev=$LAB_SBD_DEVICE
 # 1. Watchdog.
 echo "$LAB_SBD_WATCHDOG" >/etc/modules-load.d/labcheck-watchdog.conf
 modprobe "$LAB_SBD_WATCHDOG"
-test -c /dev/watchdog
+# udev makes the device node a moment after modprobe returns (a bare test lost that race
+# once, silently, in `make e2e`)
+for i in $(seq 1 30); do [[ -c /dev/watchdog ]] && break; udevadm settle; sleep 1; done
+[[ -c /dev/watchdog ]] || { echo "sbd: /dev/watchdog não apareceu após modprobe $LAB_SBD_WATCHDOG" >&2; exit 1; }
 
 # 2. iSCSI initiator. The box carries one InitiatorName for every machine; two sessions
 #    with one name knock each other off the target, so each node gets its own.
@@ -47,7 +50,8 @@ fi
 sed -i -e "s|^#\?SBD_DEVICE=.*|SBD_DEVICE=\"$dev\"|" \
        -e "s|^#\?SBD_WATCHDOG_DEV=.*|SBD_WATCHDOG_DEV=/dev/watchdog|" \
        -e "s|^#\?SBD_WATCHDOG_TIMEOUT=.*|SBD_WATCHDOG_TIMEOUT=$LAB_SBD_WATCHDOG_TIMEOUT|" /etc/default/sbd
-grep -q "^SBD_DEVICE=\"$dev\"$" /etc/default/sbd
+grep -q "^SBD_DEVICE=\"$dev\"$" /etc/default/sbd ||
+  { echo "sbd: SBD_DEVICE não ficou em /etc/default/sbd" >&2; exit 1; }
 
 # 5. At boot, sbd (and so corosync) waits for the disk: node3 may come up later than this
 #    node, and open-iscsi logs in only once. Debian names the unit open-iscsi.service,
