@@ -135,6 +135,13 @@ def lb_grouped(facts: LabFacts, params: Params) -> Outcome:
     nodes = sorted({n for ns in placement.values() for n in ns})
     if len(nodes) != 1:
         return failed(f"Os membros de {group.id} estão espalhados: {placement}.")
+    cluster = [h.name for h in facts.inventory.cluster_hosts]
+    if nodes[0] not in cluster:
+        return failed(f"{group.id} roda em {nodes[0]}, que não é nó do cluster (é um nó remoto, "
+                      f"como o node3 do exercício 2?): o HAProxy está em {join_names(cluster)}.",
+                      f"pcs constraint location {group.id} rule resource-discovery=never "
+                      "score=-INFINITY '#kind' ne cluster (e o mesmo para o clone do Apache); "
+                      "lição 7.2, \"nós remotos recebem qualquer recurso\".")
     return passed(f"{group.id}: {ip.id} (ip={ip.params.get('ip', '?')}) e depois {proxy.id}, "
                   f"juntos em {nodes[0]}.")
 

@@ -67,6 +67,9 @@ on node1 <<'SH'
 pcs resource create web ocf:heartbeat:apache configfile=/etc/apache2/apache2.conf \
     statusurl="http://127.0.0.1:8000/server-status" \
     op monitor interval=20s timeout=20s clone
+# Só nos nós do cluster: um nó remoto (o node3 do exercício 2) não tem este Apache.
+pcs constraint location web-clone rule resource-discovery=never \
+    score=-INFINITY '#kind' ne cluster
 # --8<-- [end:web]
 SH
 
@@ -77,6 +80,8 @@ if [[ $LAB_KIND == vagrant ]]; then
 pcs resource create lb_vip ocf:heartbeat:IPaddr2 ip="$LAB_SUBNET.120" cidr_netmask=24 \
     op monitor interval=10s --group lb
 pcs resource create haproxy systemd:haproxy op monitor interval=10s --group lb
+# Só nos nós do cluster, como o Apache:
+pcs constraint location lb rule resource-discovery=never score=-INFINITY '#kind' ne cluster
 # --8<-- [end:lb]
 crm_resource --wait --timeout=300s
 SH
@@ -88,6 +93,8 @@ pcs resource create lb_vip ocf:heartbeat:IPaddr2 ip="$LAB_SUBNET.120" cidr_netma
     op monitor interval=10s --group lb
 pcs resource create haproxy ocf:heartbeat:anything binfile=/usr/sbin/haproxy \
     cmdline_options="-db -f /etc/haproxy/haproxy.cfg" op monitor interval=10s --group lb
+# Só nos nós do cluster, como o Apache:
+pcs constraint location lb rule resource-discovery=never score=-INFINITY '#kind' ne cluster
 # --8<-- [end:nslab-lb]
 crm_resource --wait --timeout=300s
 SH

@@ -132,3 +132,18 @@ def test_forgotten_move_constraint(configured: Lab):
     assert check["status"] == "fail"
     assert "cli-ban-lb-on-node" in check["message"]
     assert "pcs resource clear lb" in check["hint"]
+
+
+def test_after_exercise2_the_group_stays_off_the_remote_node(clean_lab: Lab):
+    # node3 is a remote node: without the solution's rules the standby of step 7 sent the
+    # group there, where HAProxy has the package's configuration (found by make e2e)
+    clean_lab.solve("exercise2")
+    clean_lab.solve("exercise5")
+    graded = clean_lab.labcheck("exercise5")
+    assert graded.code == 0, graded.stdout
+    clean_lab.sh("node1", "pcs constraint delete location-lb && pcs resource ban lb node1 && "
+                          "pcs resource ban lb node2 && crm_resource --wait --timeout=60s")
+    check = clean_lab.labcheck("exercise5").check("lb-group")
+    assert check["status"] == "fail"
+    assert "lb roda em node3, que não é nó do cluster" in check["message"], check
+    assert "'#kind' ne cluster" in check["hint"]
