@@ -7,6 +7,8 @@
 # Idempotent. provision/cluster.sh then enables sbd (`pcs stonith sbd enable`: it starts
 # with corosync, before pacemaker), creates the fence_sbd device and turns STONITH on.
 set -euo pipefail
+# set -e alone ends the script without a word (vagrant up only says "non-zero exit status")
+trap 'echo "sbd: $(hostname): falhou na linha $LINENO: $BASH_COMMAND" >&2' ERR
 : "${LAB_SBD_IQN:?}" "${LAB_SBD_PORTAL:?}" "${LAB_SBD_DEVICE:?}" "${LAB_SBD_WATCHDOG:?}"
 : "${LAB_SBD_WATCHDOG_TIMEOUT:?}" "${LAB_SBD_MSGWAIT_TIMEOUT:?}"
 dev=$LAB_SBD_DEVICE
@@ -16,7 +18,7 @@ echo "$LAB_SBD_WATCHDOG" >/etc/modules-load.d/labcheck-watchdog.conf
 modprobe "$LAB_SBD_WATCHDOG"
 # udev makes the device node a moment after modprobe returns (a bare test lost that race
 # once, silently, in `make e2e`)
-for i in $(seq 1 30); do [[ -c /dev/watchdog ]] && break; udevadm settle; sleep 1; done
+for i in $(seq 1 30); do [[ -c /dev/watchdog ]] && break; udevadm settle || true; sleep 1; done
 [[ -c /dev/watchdog ]] || { echo "sbd: /dev/watchdog não apareceu após modprobe $LAB_SBD_WATCHDOG" >&2; exit 1; }
 
 # 2. iSCSI initiator. The box carries one InitiatorName for every machine; two sessions
@@ -26,19 +28,19 @@ if ! grep -qx "$name" /etc/iscsi/initiatorname.iscsi; then
   echo "$name" >/etc/iscsi/initiatorname.iscsi
   systemctl restart iscsid.service
 fi
-# With `vagrant up` in parallel node3 may still be booting: wait for its target.
+# With `vagrant up` in parallel node3 may still be booting, or its tgt up without the target
+# yet: wait until discovery lists the target, not only until the port answers.
 for i in $(seq 1 120); do
-  (exec 3<>"/dev/tcp/${LAB_SBD_PORTAL%:*}/${LAB_SBD_PORTAL#*:}") 2>/dev/null && break
-  [[ $i == 120 ]] && { echo "sbd: o iSCSI de $LAB_SBD_PORTAL não respondeu em 10 min" >&2; exit 1; }
+  iscsiadm -m discovery -t sendtargets -p "$LAB_SBD_PORTAL" 2>/dev/null | grep -q " $LAB_SBD_IQN\$" && break
+  [[ $i == 120 ]] && { echo "sbd: o alvo $LAB_SBD_IQN de $LAB_SBD_PORTAL não apareceu em 10 min" >&2; exit 1; }
   sleep 5
 done
 if ! iscsiadm -m session 2>/dev/null | grep -q " $LAB_SBD_IQN "; then
-  iscsiadm -m discovery -t sendtargets -p "$LAB_SBD_PORTAL" >/dev/null
   iscsiadm -m node -T "$LAB_SBD_IQN" -p "$LAB_SBD_PORTAL" --op update -n node.startup -v automatic
   iscsiadm -m node -T "$LAB_SBD_IQN" -p "$LAB_SBD_PORTAL" --login
 fi
 systemctl enable open-iscsi.service iscsid.socket >/dev/null 2>&1
-for i in $(seq 1 60); do [[ -b $dev ]] && break; udevadm settle; sleep 1; done
+for i in $(seq 1 60); do [[ -b $dev ]] && break; udevadm settle || true; sleep 1; done
 test -b "$dev" || { echo "sbd: $dev não apareceu" >&2; exit 1; }
 
 # 3. The header, once: -1 watchdog timeout, -4 msgwait (vagrant/lab.yaml says why).
