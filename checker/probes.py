@@ -80,10 +80,11 @@ PROBES: dict[str, Probe] = {
               "virsh -c qemu:///system list --name",
               "domínios libvirt definidos e em execução"),
         Probe("ssh_peers", _CLUSTER,
-              # one name a line, read as data: never split, globbed or taken as an option
+              # one name a line, read as data: never split, globbed or taken as an option;
+              # 10 s to connect: under emulation, with the host busy, 5 s timed out once
               "printf '%s\\n' \"$LABCHECK_PEERS\" | while IFS= read -r peer; do "
               "test -n \"$peer\" || continue; "
-              "out=$(ssh -n -o BatchMode=yes -o ConnectTimeout=5 -- \"$peer\" true 2>&1); "
+              "out=$(ssh -n -o BatchMode=yes -o ConnectTimeout=10 -- \"$peer\" true 2>&1); "
               "printf '%s\\t%s\\t%s\\n' \"$peer\" \"$?\" \"$(printf '%s' \"$out\" | tail -n 1)\"; "
               "done",
               "SSH sem senha deste nó para os outros nós do cluster"),
