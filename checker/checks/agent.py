@@ -29,8 +29,9 @@ OCF_CODES = {0: "sucesso", 1: "erro genérico", 2: "parâmetro inválido",
              3: "ação não implementada", 5: "não instalado", 6: "configuração inválida",
              7: "não está rodando", 8: "rodando como promovido"}
 
-_INSTALL_HINT = ("Em cada nó do cluster: install -D -m 0755 /srv/lab/agents/labapp "
-                 "/usr/lib/ocf/resource.d/labcheck/labapp")
+_INSTALL_COMMAND = ("install -D -m 0755 /srv/lab/agents/labapp "
+                    "/usr/lib/ocf/resource.d/labcheck/labapp")
+_INSTALL_HINT = f"Em cada nó do cluster: {_INSTALL_COMMAND}"
 
 
 def _code(rc: int) -> str:
@@ -244,18 +245,18 @@ def agent_probe_not_running(facts: LabFacts, params: Params) -> Outcome:
     resources = custom_resources(cib)
     if not resources:
         return _NO_RESOURCE_YET
+    remote_nodes = _remote_node_names(cib)
     for primitive in resources:
         errors = _probe_errors(cib, primitive.id)
         missing = sorted({op.node for op in errors if op.rc == 5})
-        remote = [node for node in missing if node in _remote_node_names(cib)]
+        remote = sorted(set(missing) & remote_nodes)
         if remote:
             return failed(
                 f"A sondagem de {primitive.id} devolveu 5 (não instalado) em {join_names(remote)}"
                 ", nó remoto: o pacemaker-remoted roda os agentes no próprio nó, e o cluster "
                 "sonda todos os nós onde o recurso poderia rodar.",
-                f"Instale o agente também em {join_names(remote)} (install -D -m 0755 "
-                "/srv/lab/agents/labapp /usr/lib/ocf/resource.d/labcheck/labapp) e rode pcs "
-                f"resource cleanup {primitive.id}.")
+                f"Instale o agente também em {join_names(remote)} ({_INSTALL_COMMAND}) e "
+                f"rode pcs resource cleanup {primitive.id}.")
         if missing:
             return failed(f"A sondagem de {primitive.id} devolveu 5 (não instalado) em "
                           f"{join_names(missing)}: o agente não estava lá.",
